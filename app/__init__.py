@@ -1,0 +1,1 @@
+"""MobileFAN Live GUI (PySide6 + pyqtgraph). Only presentation lives here; all work is in core/."""

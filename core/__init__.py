@@ -1,0 +1,1 @@
+"""MobileFAN Live core: everything that is not GUI. Never imports Qt."""

@@ -1,0 +1,1 @@
+"""Training data: the offline corpus builder, manifest, standard-format loaders, augmentation."""

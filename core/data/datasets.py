@@ -1,0 +1,130 @@
+"""Face samples from the corpus manifest and from the standard data sets.
+
+Every loader returns plain `FaceSample`s (image path + landmarks); one
+`FaceCropDataset` turns any of them into network inputs and heatmap targets.
+300-W (.pts beside each image, 68 points) and WFLW (one annotation .txt,
+98 points) are supported so that users with those data sets can train.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from core.config import CropConfig, ModelConfig
+from core.data.augment import AugmentConfig, flip_crop, jitter_crop, photometric
+from core.data.manifest import read_manifest
+from core.geometry import crop_from_landmarks, frame_to_crop, warp_crop
+from core.heatmap import input_to_heatmap, render_heatmaps
+from core.landmarks import layout_for
+
+
+@dataclass(frozen=True)
+class FaceSample:
+    image: Path
+    points: np.ndarray          # (N, 2) frame pixels
+    person: str = ""
+    source: str = ""
+
+
+def load_corpus(manifest: str | Path, split: str | None = None) -> list[FaceSample]:
+    manifest = Path(manifest)
+    root = manifest.parent
+    return [FaceSample(root / r.image, r.points_array(), r.person, r.source)
+            for r in read_manifest(manifest) if split is None or r.split == split]
+
+
+def read_pts(path: str | Path) -> np.ndarray:
+    """Read an iBUG .pts file (version/n_points header, points between braces)."""
+    lines = Path(path).read_text().splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.strip() == "{") + 1
+        end = next(i for i, ln in enumerate(lines) if ln.strip() == "}")
+        pts = np.array([[float(v) for v in ln.split()] for ln in lines[start:end]], dtype=np.float32)
+    except (StopIteration, ValueError) as exc:
+        raise ValueError(f"{path}: not a valid .pts file") from exc
+    # .pts coordinates are 1-based (Matlab convention).
+    return pts - 1.0
+
+
+def load_300w(root: str | Path) -> list[FaceSample]:
+    """Every image under `root` with a .pts file of the same stem beside it."""
+    samples = []
+    for pts_path in sorted(Path(root).rglob("*.pts")):
+        image = next((pts_path.with_suffix(ext) for ext in (".jpg", ".png", ".jpeg")
+                      if pts_path.with_suffix(ext).exists()), None)
+        if image is None:
+            continue
+        pts = read_pts(pts_path)
+        if pts.shape != (68, 2):
+            raise ValueError(f"{pts_path}: expected 68 points, found {len(pts)}")
+        samples.append(FaceSample(image, pts, person=pts_path.stem, source="300W"))
+    return samples
+
+
+def load_wflw(annotation: str | Path, images_root: str | Path) -> list[FaceSample]:
+    """WFLW annotation lines: 196 coordinates, 4 box values, 6 attributes, image name."""
+    samples = []
+    for lineno, line in enumerate(Path(annotation).read_text().splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 196 + 4 + 6 + 1:
+            raise ValueError(f"{annotation}:{lineno}: expected 207 fields, found {len(parts)}")
+        pts = np.array(parts[:196], dtype=np.float32).reshape(98, 2)
+        samples.append(FaceSample(Path(images_root) / parts[-1], pts, person=parts[-1], source="WFLW"))
+    return samples
+
+
+@lru_cache(maxsize=256)
+def _read_rgb(path: str) -> np.ndarray:
+    bgr = cv2.imread(path)
+    if bgr is None:
+        raise FileNotFoundError(f"cannot read image {path}")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+class FaceCropDataset(Dataset):
+    """(image 3xSxS float 0..255, heatmaps NxHxW, points Nx2 in heatmap pixels)."""
+
+    def __init__(self, samples: list[FaceSample], model: ModelConfig, crop: CropConfig = CropConfig(),
+                 augment: AugmentConfig | None = None, seed: int = 0) -> None:
+        self.samples = samples
+        self.model = model
+        self.crop = crop
+        self.augment = augment
+        self.layout = layout_for(model.num_points)
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Augmentation randomness is a function of (seed, epoch, index): a
+        resumed run sees exactly the crops an uninterrupted one would."""
+        self.epoch = epoch
+
+    def __getitem__(self, index: int):
+        sample = self.samples[index]
+        image = _read_rgb(str(sample.image))
+        size = self.model.input_size
+        crop = crop_from_landmarks(sample.points, self.layout, self.crop)
+        rng = np.random.default_rng((self.seed, self.epoch, index))
+        if self.augment is not None:
+            crop = jitter_crop(crop, rng, self.augment)
+        patch = warp_crop(image, crop, size)
+        pts = frame_to_crop(crop, sample.points, size).astype(np.float32)
+        if self.augment is not None:
+            if rng.random() < self.augment.flip_prob:
+                patch, pts = flip_crop(patch, pts, self.layout)
+            patch = photometric(patch, rng, self.augment)
+        hm_pts = input_to_heatmap(pts, size, self.model.heatmap_size)
+        heatmaps = render_heatmaps(hm_pts, self.model.heatmap_size, self.model.heatmap_sigma)
+        tensor = torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))).float()
+        return tensor, torch.from_numpy(heatmaps), torch.from_numpy(hm_pts)

@@ -1,0 +1,91 @@
+"""Face detection with MediaPipe BlazeFace, fully offline.
+
+`mediapipe==0.10.21` ships both BlazeFace models inside its wheel
+(mediapipe/modules/face_detection/*.tflite), so nothing is downloaded at run
+time. The short-range model suits a webcam (faces within ~2 m); the
+full-range model finds the small faces of group photos.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.geometry import box_intersection, box_iou
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: tuple[float, float, float, float]            # x0, y0, x1, y1 in frame pixels
+    score: float
+    eyes: tuple[tuple[float, float], tuple[float, float]]  # image-left eye, image-right eye
+
+
+def non_max_suppression(detections: list[Detection], limit: int, threshold: float = 0.3) -> list[Detection]:
+    """Keep the best-scoring box of each overlapping group; a box mostly inside
+    a kept one (a face cut by a tile edge) counts as overlapping too."""
+    kept: list[Detection] = []
+    for d in sorted(detections, key=lambda d: d.score, reverse=True):
+        area = max((d.box[2] - d.box[0]) * (d.box[3] - d.box[1]), 1e-6)
+        if all(box_iou(d.box, k.box) < threshold and box_intersection(d.box, k.box) / area < 0.6 for k in kept):
+            kept.append(d)
+        if len(kept) >= limit:
+            break
+    return kept
+
+
+class DetectorError(RuntimeError):
+    pass
+
+
+class BlazeFaceDetector:
+    """Not thread-safe: MediaPipe graphs expect calls from one thread at a time."""
+
+    def __init__(self, model_range: str = "short", min_confidence: float = 0.5,
+                 max_faces: int = 8) -> None:
+        if model_range not in ("short", "full"):
+            raise ValueError(f"detector range must be 'short' or 'full', got {model_range!r}")
+        try:
+            from mediapipe.python.solutions import face_detection
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise DetectorError(
+                "MediaPipe is not installed; run: pip install -r requirements.txt") from exc
+        self._graph = face_detection.FaceDetection(
+            model_selection=0 if model_range == "short" else 1,
+            min_detection_confidence=min_confidence)
+        self.max_faces = max_faces
+        self.model_range = model_range
+
+    def detect(self, rgb: np.ndarray) -> list[Detection]:
+        """Faces in an RGB uint8 frame, best first."""
+        h, w = rgb.shape[:2]
+        result = self._graph.process(np.ascontiguousarray(rgb))
+        found: list[Detection] = []
+        for det in result.detections or []:
+            rb = det.location_data.relative_bounding_box
+            x0, y0 = rb.xmin * w, rb.ymin * h
+            x1, y1 = x0 + rb.width * w, y0 + rb.height * h
+            kp = det.location_data.relative_keypoints
+            # MediaPipe's keypoint 0 is the subject's right eye: the image-left one.
+            eyes = ((kp[0].x * w, kp[0].y * h), (kp[1].x * w, kp[1].y * h))
+            found.append(Detection((x0, y0, x1, y1), float(det.score[0]), eyes))
+        found.sort(key=lambda d: d.score, reverse=True)
+        return found[: self.max_faces]
+
+    def detect_tiled(self, rgb: np.ndarray, tile: int = 640) -> list[Detection]:
+        """Also search overlapping tiles: BlazeFace sees a downscaled 128/192-pixel
+        image, so the small faces of a large group photo vanish without tiling."""
+        found = self.detect(rgb)
+        h, w = rgb.shape[:2]
+        if max(h, w) > tile * 1.25:
+            step = int(tile * 0.75)
+            for y in range(0, max(1, h - tile // 4), step):
+                for x in range(0, max(1, w - tile // 4), step):
+                    for d in self.detect(rgb[y:y + tile, x:x + tile]):
+                        x0, y0, x1, y1 = d.box
+                        eyes = tuple((ex + x, ey + y) for ex, ey in d.eyes)
+                        found.append(Detection((x0 + x, y0 + y, x1 + x, y1 + y), d.score, eyes))
+        return non_max_suppression(found, self.max_faces)
+
+    def close(self) -> None:
+        self._graph.close()

@@ -1,0 +1,170 @@
+"""MobileFAN: MobileNetV2 encoder + three stride-2 deconvolutions + 1x1 heatmap head.
+
+Zhao et al., "MobileFAN: Transferring Deep Hidden Representation for Face
+Alignment", Pattern Recognition 2020. The same class builds the teacher (a
+wider encoder and wider deconvolutions), so student and teacher expose their
+hidden feature maps at the same three resolutions for distillation.
+
+MobileNetV2 is written out here because torchvision's wheels do not load
+beside the pinned CPU torch; it is the standard architecture (Sandler et al.
+2018) without the final 1280-channel layer, which MobileFAN does not use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from core.config import CHECKPOINT_FORMAT_VERSION, ModelConfig
+
+# (expansion t, output channels c, repeats n, first stride s), as in the MobileNetV2 paper.
+_MOBILENETV2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+
+
+def _make_divisible(value: float, divisor: int = 8) -> int:
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def _conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU6(inplace=True),
+    )
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin: int, cout: int, stride: int, expansion: int) -> None:
+        super().__init__()
+        hidden = cin * expansion
+        layers: list[nn.Module] = []
+        if expansion != 1:
+            layers.append(_conv_bn_relu(cin, hidden, 1))
+        layers += [_conv_bn_relu(hidden, hidden, 3, stride, groups=hidden),
+                   nn.Conv2d(hidden, cout, 1, bias=False), nn.BatchNorm2d(cout)]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class MobileNetV2Encoder(nn.Module):
+    """Output stride 32: a 128x128 face becomes a 4x4 grid of features."""
+
+    def __init__(self, width: float = 1.0) -> None:
+        super().__init__()
+        channels = _make_divisible(32 * width)
+        layers: list[nn.Module] = [_conv_bn_relu(3, channels, 3, stride=2)]
+        for t, c, n, s in _MOBILENETV2_BLOCKS:
+            out = _make_divisible(c * width)
+            for i in range(n):
+                layers.append(InvertedResidual(channels, out, s if i == 0 else 1, t))
+                channels = out
+        self.layers = nn.Sequential(*layers)
+        self.out_channels = channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x)
+
+
+class MobileFAN(nn.Module):
+    """Heatmap regressor; `forward(x, return_features=True)` also returns the
+    three deconvolution outputs (strides 16, 8, 4) used by feature distillation."""
+
+    def __init__(self, config: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        if config.num_points not in (68, 98):
+            raise ValueError(f"num_points must be 68 or 98, got {config.num_points}")
+        if config.input_size % 32:
+            raise ValueError(f"input_size must be a multiple of 32, got {config.input_size}")
+        self.config = config
+        self.encoder = MobileNetV2Encoder(config.width)
+        deconvs = []
+        cin = self.encoder.out_channels
+        for _ in range(3):
+            deconvs.append(nn.Sequential(
+                nn.ConvTranspose2d(cin, config.deconv_channels, 4, stride=2, padding=1, bias=False),
+                nn.BatchNorm2d(config.deconv_channels),
+                nn.ReLU(inplace=True),
+            ))
+            cin = config.deconv_channels
+        self.deconvs = nn.ModuleList(deconvs)
+        self.head = nn.Conv2d(cin, config.num_points, 1)
+        # Input normalisation lives in the network so every runtime (eager,
+        # TorchScript, ONNX) takes the same raw 0..255 RGB tensor.
+        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1) * 255)
+        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255)
+
+    def forward(self, x: torch.Tensor, return_features: bool = False):
+        x = (x - self.mean) / self.std
+        x = self.encoder(x)
+        features = []
+        for deconv in self.deconvs:
+            x = deconv(x)
+            features.append(x)
+        heatmaps = self.head(x)
+        return (heatmaps, features) if return_features else heatmaps
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, corrupt or describes a different model."""
+
+
+@dataclass
+class LoadedModel:
+    model: MobileFAN
+    config: ModelConfig
+    meta: dict
+    path: Path
+
+
+def save_checkpoint(model: MobileFAN, path: str | Path, meta: dict | None = None,
+                    half: bool = True) -> None:
+    """Write weights with the config that built them. fp16 storage halves the
+    file; the weights are cast back to fp32 on load, costing no accuracy we can measure."""
+    state = {k: (v.half() if half and v.is_floating_point() else v)
+             for k, v in model.state_dict().items()}
+    payload = {"format": "mobilefan", "format_version": CHECKPOINT_FORMAT_VERSION,
+               "model_config": model.config.to_dict(), "meta": meta or {}, "state_dict": state}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path, expected_points: int | None = None) -> LoadedModel:
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"weights file not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - torch raises a zoo of types for a bad file; all mean "corrupt"
+        raise WeightsError(f"weights file {path} is corrupt or not a MobileFAN checkpoint ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != "mobilefan":
+        raise WeightsError(f"weights file {path} is not a MobileFAN checkpoint")
+    version = payload.get("format_version")
+    if version != CHECKPOINT_FORMAT_VERSION:
+        raise WeightsError(f"weights file {path} has format version {version}; "
+                           f"this build reads version {CHECKPOINT_FORMAT_VERSION}")
+    config = ModelConfig.from_dict(payload["model_config"])
+    if expected_points is not None and config.num_points != expected_points:
+        raise WeightsError(f"weights file {path} predicts {config.num_points} points, "
+                           f"but {expected_points} were asked for")
+    model = MobileFAN(config)
+    state = {k: (v.float() if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise WeightsError(f"weights file {path} does not match its recorded architecture: {exc}") from exc
+    model.eval()
+    return LoadedModel(model=model, config=config, meta=payload.get("meta", {}), path=path)

@@ -1,0 +1,49 @@
+"""One Euro filter (Casiez, Roussel, Vogel, CHI 2012) for landmark tracks.
+
+A low-pass filter whose cutoff rises with speed: at rest a low cutoff
+removes jitter, in motion a high cutoff removes lag. Here it is
+*scale-aware*: speed is measured in face sizes per second, so the same
+`beta` behaves the same for a face near the camera and one far away.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _alpha(cutoff: np.ndarray | float, dt: float) -> np.ndarray | float:
+    tau = 1.0 / (2 * math.pi * cutoff)
+    return 1.0 / (1.0 + tau / dt)
+
+
+class OneEuroFilter:
+    """Filters an array of coordinates (any shape) sampled at irregular times."""
+
+    def __init__(self, min_cutoff: float = 1.0, beta: float = 4.0, d_cutoff: float = 1.0) -> None:
+        self.min_cutoff = min_cutoff
+        self.beta = beta
+        self.d_cutoff = d_cutoff
+        self.reset()
+
+    def reset(self) -> None:
+        self._x: np.ndarray | None = None
+        self._dx: np.ndarray | None = None
+        self._t: float | None = None
+
+    def __call__(self, x: np.ndarray, t: float, scale: float = 1.0) -> np.ndarray:
+        """Filter sample `x` taken at time `t` (seconds); `scale` is the face size in pixels."""
+        x = np.asarray(x, dtype=np.float64)
+        if self._x is None or self._t is None:
+            self._x, self._dx, self._t = x.copy(), np.zeros_like(x), t
+            return x.copy()
+        if t <= self._t:            # a clock that did not advance: keep the last estimate
+            return self._x.copy()
+        dt = t - self._t
+        dx = (x - self._x) / dt
+        self._dx = self._dx + _alpha(self.d_cutoff, dt) * (dx - self._dx)
+        speed = np.abs(self._dx) / max(scale, 1e-6)
+        cutoff = self.min_cutoff + self.beta * speed
+        self._x = self._x + _alpha(cutoff, dt) * (x - self._x)
+        self._t = t
+        return self._x.copy()

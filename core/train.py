@@ -1,0 +1,227 @@
+"""Train a MobileFAN teacher or student (optionally with feature distillation).
+
+    # teacher: wider encoder and deconvolutions
+    python -m core.train --manifest cache/corpus/manifest.jsonl --out runs/teacher \
+        --width 1.4 --deconv-channels 256 --epochs 40
+    # student distilled from it (MobileFAN, Zhao et al. 2020)
+    python -m core.train --manifest cache/corpus/manifest.jsonl --out runs/student_kd \
+        --teacher runs/teacher/best.pt --epochs 40
+    # the same student without distillation, for the ablation
+    python -m core.train --manifest cache/corpus/manifest.jsonl --out runs/student --epochs 40
+
+A run checkpoints every few minutes into OUT/state.pt (model, adapters,
+optimiser, epoch, batch, RNG) and `--resume` continues exactly where it
+stopped: batch order and augmentation are functions of (seed, epoch, index),
+so an interrupted run and an uninterrupted one see the same data. The best
+model by validation NME is written to OUT/best.pt in the app's format.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Subset
+from tqdm import tqdm
+
+from core.config import CropConfig, ModelConfig
+from core.data.augment import AugmentConfig
+from core.data.datasets import FaceCropDataset, FaceSample, load_corpus
+from core.evaluate import evaluate_samples
+from core.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
+from core.model import MobileFAN, load_checkpoint, save_checkpoint
+
+
+@dataclass
+class TrainConfig:
+    manifest: str
+    out: str
+    points: int = 68
+    input_size: int = 128
+    width: float = 1.0
+    deconv_channels: int = 128
+    teacher: str | None = None
+    fa_weight: float = 1.0           # feature-aligned distillation weight
+    fs_weight: float = 10.0          # feature-similarity distillation weight
+    fs_levels: tuple[int, ...] = (0, 1)   # deconv levels (8x8, 16x16) whose similarity is distilled
+    epochs: int = 40
+    epoch_size: int = 4000           # samples drawn per epoch (weighted by person)
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    threads: int = 2
+    workers: int = 1
+    checkpoint_minutes: float = 3.0
+    max_minutes: float | None = None   # stop (and checkpoint) after this much training time
+    val_limit: int = 400
+
+
+def person_weights(samples: list[FaceSample]) -> np.ndarray:
+    """1/sqrt(faces of that person): thousands of frames of one man must not
+    drown the single photos of hundreds of others."""
+    counts: dict[str, int] = {}
+    for s in samples:
+        counts[s.person] = counts.get(s.person, 0) + 1
+    w = np.array([1.0 / math.sqrt(counts[s.person]) for s in samples])
+    return w / w.sum()
+
+
+def epoch_indices(weights: np.ndarray, size: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng((seed, 10_000 + epoch)).choice(len(weights), size=size, p=weights)
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, step: int, total: int) -> float:
+    warmup = min(200, total // 20)
+    if step < warmup:
+        lr = cfg.lr * (step + 1) / warmup
+    else:
+        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> Path:
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    state_path = out / "state.pt"
+    random.seed(cfg.seed)
+    np.random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+
+    train_samples = load_corpus(cfg.manifest, "train")
+    val_samples = load_corpus(cfg.manifest, "val")[: cfg.val_limit]
+    if not train_samples:
+        raise SystemExit(f"{cfg.manifest} has no training faces")
+    model_cfg = ModelConfig(num_points=cfg.points, input_size=cfg.input_size,
+                            width=cfg.width, deconv_channels=cfg.deconv_channels)
+    model = MobileFAN(model_cfg)
+    dataset = FaceCropDataset(train_samples, model_cfg, CropConfig(), AugmentConfig(), seed=cfg.seed)
+
+    teacher = adapters = None
+    if cfg.teacher:
+        teacher = load_checkpoint(cfg.teacher, expected_points=cfg.points).model.eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        adapters = FeatureAdapters([model_cfg.deconv_channels] * 3, [teacher.config.deconv_channels] * 3)
+    params = list(model.parameters()) + (list(adapters.parameters()) if adapters else [])
+    optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+    weights = person_weights(train_samples)
+    steps_per_epoch = cfg.epoch_size // cfg.batch_size
+    total_steps = cfg.epochs * steps_per_epoch
+    start_epoch, start_batch, elapsed, best = 0, 0, 0.0, float("inf")
+    if resume and state_path.exists():
+        state = torch.load(state_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        if adapters is not None and state.get("adapters"):
+            adapters.load_state_dict(state["adapters"])
+        optimizer.load_state_dict(state["optimizer"])
+        start_epoch, start_batch = state["epoch"], state["batch"]
+        elapsed, best = state["elapsed"], state["best"]
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        print(f"resumed at epoch {start_epoch} batch {start_batch} ({elapsed / 60:.1f} min trained)")
+
+    def save_state(epoch: int, batch: int) -> None:
+        state = {"config": asdict(cfg), "model": model.state_dict(),
+                 "adapters": adapters.state_dict() if adapters else None,
+                 "optimizer": optimizer.state_dict(), "epoch": epoch, "batch": batch,
+                 "elapsed": elapsed, "best": best, "torch_rng": torch.get_rng_state(),
+                 "numpy_rng": np.random.get_state(), "python_rng": random.getstate()}
+        torch.save(state, state_path.with_suffix(".tmp"))
+        state_path.with_suffix(".tmp").replace(state_path)
+
+    log = (out / "log.jsonl").open("a")
+    last_ckpt = time.monotonic()
+    for epoch in range(start_epoch, cfg.epochs):
+        dataset.set_epoch(epoch)
+        indices = epoch_indices(weights, steps_per_epoch * cfg.batch_size, cfg.seed, epoch)
+        skip = start_batch * cfg.batch_size if epoch == start_epoch else 0
+        loader = DataLoader(Subset(dataset, indices[skip:].tolist()), batch_size=cfg.batch_size,
+                            shuffle=False, num_workers=cfg.workers, drop_last=True,
+                            persistent_workers=False)
+        model.train()
+        sums = {"heatmap": 0.0, "fa": 0.0, "fs": 0.0}
+        first_batch = skip // cfg.batch_size
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", initial=first_batch,
+                   total=steps_per_epoch, leave=False)
+        n = 0
+        for batch, (images, targets, _) in enumerate(bar, start=first_batch):
+            t0 = time.monotonic()
+            lr = _set_lr(optimizer, cfg, epoch * steps_per_epoch + batch, total_steps)
+            heatmaps, features = model(images, return_features=True)
+            loss_hm = heatmap_loss(heatmaps, targets)
+            loss = loss_hm
+            if teacher is not None:
+                with torch.no_grad():
+                    _, teacher_features = teacher(images, return_features=True)
+                loss_fa = feature_aligned_loss(adapters(features), teacher_features)
+                loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
+                                                  [teacher_features[i] for i in cfg.fs_levels])
+                loss = loss + cfg.fa_weight * loss_fa + cfg.fs_weight * loss_fs
+                sums["fa"] += loss_fa.item()
+                sums["fs"] += loss_fs.item()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            sums["heatmap"] += loss_hm.item()
+            n += 1
+            elapsed += time.monotonic() - t0
+            bar.set_postfix(loss=f"{loss_hm.item():.3f}", lr=f"{lr:.1e}")
+            out_of_time = cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60
+            if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60 or out_of_time:
+                save_state(epoch, batch + 1)
+                last_ckpt = time.monotonic()
+            if out_of_time:
+                print(f"stopping: {cfg.max_minutes} training minutes reached (resume with --resume)")
+                log.close()
+                return out / "best.pt"
+        bar.close()
+        metrics = evaluate_samples(model, val_samples) if val_samples else {"nme": float("nan")}
+        record = {"epoch": epoch + 1, "elapsed_min": round(elapsed / 60, 2),
+                  **{f"loss_{k}": round(v / max(n, 1), 5) for k, v in sums.items()},
+                  **{f"val_{k}": round(v, 5) for k, v in metrics.items()}}
+        print(json.dumps(record))
+        log.write(json.dumps(record) + "\n")
+        log.flush()
+        if metrics["nme"] < best or not (out / "best.pt").exists():
+            best = min(best, metrics["nme"])
+            save_checkpoint(model, out / "best.pt", meta={
+                "role": "student" if cfg.width <= 1.0 else "teacher", "epoch": epoch + 1,
+                "val_nme": metrics["nme"], "distilled_from": cfg.teacher, "train_config": asdict(cfg)})
+        save_state(epoch + 1, 0)
+        last_ckpt = time.monotonic()
+    log.close()
+    save_checkpoint(model, out / "last.pt", meta={"epoch": cfg.epochs, "train_config": asdict(cfg)})
+    return out / "best.pt"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = TrainConfig(manifest="", out="")
+    parser.add_argument("--manifest", required=True, help="corpus manifest.jsonl")
+    parser.add_argument("--out", required=True, help="run folder (state.pt, best.pt, log.jsonl)")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
+    for name in ("points", "input_size", "width", "deconv_channels", "teacher", "fa_weight", "fs_weight",
+                 "epochs", "epoch_size", "batch_size", "lr", "seed", "threads", "workers",
+                 "checkpoint_minutes", "max_minutes", "val_limit"):
+        default = getattr(defaults, name)
+        kind = type(default) if default is not None else (str if name == "teacher" else float)
+        parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default)
+    args = vars(parser.parse_args(argv))
+    resume = args.pop("resume")
+    print(f"best model: {train(TrainConfig(**args), resume=resume)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Shared fixtures: real face images from pip packages, a face video made from
+one, and a small untrained model (tests must not depend on trained weights)."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.config import ModelConfig  # noqa: E402
+from core.model import MobileFAN, save_checkpoint  # noqa: E402
+from core.synthetic_video import astronaut_bgr, make_face_video  # noqa: E402
+
+# Where the astronaut's face is in skimage.data.astronaut() (512x512): measured
+# by eye on the photo, independent of any code under test.
+ASTRONAUT_FACE_CENTRE = (255, 120)
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    return astronaut_bgr()
+
+
+@pytest.fixture(scope="session")
+def photo_dir(tmp_path_factory, astronaut) -> Path:
+    """A folder of photos: one face (jpg), two faces (png), no face (ppm), and a corrupt file."""
+    d = tmp_path_factory.mktemp("photos")
+    cv2.imwrite(str(d / "astronaut.jpg"), astronaut)
+    cv2.imwrite(str(d / "pair.png"), two_faces(astronaut))
+    from skimage import data
+    cv2.imwrite(str(d / "coffee.ppm"), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+    (d / "broken.jpg").write_bytes(b"not really a jpeg")
+    return d
+
+
+def two_faces(astronaut: np.ndarray) -> np.ndarray:
+    return np.hstack([astronaut, cv2.flip(astronaut, 1)])
+
+
+@pytest.fixture(scope="session")
+def face_video(tmp_path_factory) -> Path:
+    return make_face_video(tmp_path_factory.mktemp("video") / "face.mp4", frames=90, size=(480, 360))
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory) -> Path:
+    """An untrained, small 68-point MobileFAN saved in the app's checkpoint format."""
+    path = tmp_path_factory.mktemp("weights") / "tiny68.pt"
+    torch_seed()
+    save_checkpoint(MobileFAN(ModelConfig(width=0.35, deconv_channels=32)), path)
+    return path
+
+
+def torch_seed() -> None:
+    import torch
+    torch.manual_seed(0)

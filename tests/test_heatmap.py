@@ -1,0 +1,43 @@
+import numpy as np
+
+from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap, render_heatmaps
+
+
+def test_round_trip_is_sub_tenth_pixel():
+    rng = np.random.default_rng(1)
+    size = 32
+    # Points at least 2 heatmap pixels from the border, as face landmarks in a 1.35x crop are.
+    pts = rng.uniform(2, size - 3, (500, 2))
+    decoded, scores = decode_heatmaps(render_heatmaps(pts, size, 1.5))
+    err = np.linalg.norm(decoded - pts, axis=1)
+    assert err.max() < 0.1
+    assert scores.min() > 0.5
+
+
+def test_refinement_beats_plain_argmax():
+    rng = np.random.default_rng(2)
+    pts = rng.uniform(3, 28, (300, 2))
+    hm = render_heatmaps(pts, 32, 1.5)
+    argmax = np.stack(np.unravel_index(hm.reshape(300, -1).argmax(1), (32, 32))[::-1], 1)
+    refined, _ = decode_heatmaps(hm)
+    assert np.linalg.norm(refined - pts, axis=1).mean() < 0.2 * np.linalg.norm(argmax - pts, axis=1).mean()
+
+
+def test_decoding_survives_noise():
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(4, 27, (200, 2))
+    hm = render_heatmaps(pts, 32, 1.5) + rng.normal(0, 0.02, (200, 32, 32)).astype(np.float32)
+    decoded, _ = decode_heatmaps(hm)
+    assert np.linalg.norm(decoded - pts, axis=1).mean() < 0.3
+
+
+def test_flat_heatmap_does_not_crash():
+    decoded, scores = decode_heatmaps(np.zeros((5, 32, 32), np.float32))
+    assert np.isfinite(decoded).all() and (scores == 0).all()
+
+
+def test_heatmap_input_coordinate_maps_invert():
+    pts = np.array([[0.0, 0.0], [127.0, 64.5], [33.3, 90.1]])
+    assert np.allclose(heatmap_to_input(input_to_heatmap(pts, 128, 32), 128, 32), pts)
+    # Pixel centres line up: heatmap pixel 0 covers input pixels 0..3, centre 1.5.
+    assert np.allclose(heatmap_to_input(np.array([[0.0, 0.0]]), 128, 32), 1.5)

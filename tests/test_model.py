@@ -1,0 +1,74 @@
+import pytest
+import torch
+
+from core.config import ModelConfig
+from core.model import MobileFAN, WeightsError, count_parameters, load_checkpoint, save_checkpoint
+
+
+@pytest.mark.parametrize("points", [68, 98])
+@pytest.mark.parametrize("size", [128, 256])
+def test_heatmap_and_feature_shapes(points, size):
+    model = MobileFAN(ModelConfig(num_points=points, input_size=size, width=0.5, deconv_channels=32)).eval()
+    with torch.no_grad():
+        heatmaps, feats = model(torch.rand(2, 3, size, size) * 255, return_features=True)
+    assert heatmaps.shape == (2, points, size // 4, size // 4)
+    assert [f.shape[-1] for f in feats] == [size // 16, size // 8, size // 4]
+    assert all(f.shape[1] == 32 for f in feats)
+
+
+def test_teacher_is_much_larger_than_student():
+    student = count_parameters(MobileFAN(ModelConfig()))
+    teacher = count_parameters(MobileFAN(ModelConfig(width=1.4, deconv_channels=256)))
+    assert teacher > 2 * student
+
+
+def test_checkpoint_round_trip_records_config(tmp_path):
+    cfg = ModelConfig(num_points=98, input_size=256, width=0.5, deconv_channels=48)
+    model = MobileFAN(cfg).eval()
+    path = tmp_path / "m.pt"
+    save_checkpoint(model, path, meta={"note": "x"}, half=False)
+    loaded = load_checkpoint(path)
+    assert loaded.config == cfg and loaded.meta["note"] == "x"
+    x = torch.rand(1, 3, 256, 256) * 255
+    with torch.no_grad():
+        assert torch.allclose(model(x), loaded.model(x), atol=1e-5)
+
+
+def test_fp16_storage_keeps_outputs_close(tmp_path):
+    model = MobileFAN(ModelConfig(width=0.5, deconv_channels=32)).eval()
+    save_checkpoint(model, tmp_path / "h.pt", half=True)
+    x = torch.rand(1, 3, 128, 128) * 255
+    with torch.no_grad():
+        diff = (model(x) - load_checkpoint(tmp_path / "h.pt").model(x)).abs().max()
+    assert diff < 1e-2
+
+
+def test_missing_weights_error_names_file(tmp_path):
+    with pytest.raises(WeightsError, match="nope.pt"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_corrupt_weights_error_names_file(tmp_path):
+    bad = tmp_path / "corrupt.pt"
+    bad.write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(WeightsError, match="corrupt.pt"):
+        load_checkpoint(bad)
+
+
+def test_foreign_checkpoint_is_rejected(tmp_path):
+    path = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {}}, path)
+    with pytest.raises(WeightsError, match="not a MobileFAN checkpoint"):
+        load_checkpoint(path)
+
+
+def test_wrong_point_count_is_rejected(tmp_path, tiny_weights):
+    with pytest.raises(WeightsError, match="68 points, but 98"):
+        load_checkpoint(tiny_weights, expected_points=98)
+
+
+def test_truncated_checkpoint_is_rejected(tmp_path, tiny_weights):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(tiny_weights.read_bytes()[:5000])
+    with pytest.raises(WeightsError, match="cut.pt"):
+        load_checkpoint(cut)

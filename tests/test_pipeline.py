@@ -1,0 +1,125 @@
+import numpy as np
+import pytest
+
+from core.config import CropConfig, PipelineConfig, SmoothingConfig
+from core.detector import BlazeFaceDetector
+from core.frames import FrameError
+from core.model import WeightsError, load_checkpoint
+from core.geometry import crop_to_frame
+from core.pipeline import STAGES, LandmarkPipeline
+from core.predictor import LandmarkPredictor, Prediction
+from core.synthetic_video import astronaut_bgr, moving_face_frames
+
+
+class CountingDetector(BlazeFaceDetector):
+    calls = 0
+
+    def detect(self, rgb):
+        self.calls += 1
+        return super().detect(rgb)
+
+
+def make_pipeline(weights, **overrides):
+    cfg = PipelineConfig(weights=weights, detector_range="full", **overrides)
+    return LandmarkPipeline(cfg, detector=CountingDetector("full", 0.5, cfg.max_faces))
+
+
+def test_missing_weights_is_a_clear_error(tmp_path):
+    with pytest.raises(WeightsError, match="not found"):
+        LandmarkPipeline(PipelineConfig(weights=tmp_path / "missing.pt"))
+
+
+def test_result_shapes_and_stage_timings(tiny_weights, astronaut):
+    pipe = make_pipeline(tiny_weights, min_track_score=0.0)
+    result = pipe.process(astronaut, 0.0)
+    assert len(result.faces) == 1
+    face = result.faces[0]
+    assert face.points.shape == (68, 2) and face.raw_points.shape == (68, 2)
+    assert set(result.timings) == set(STAGES) and all(v >= 0 for v in result.timings.values())
+    assert result.detector_ran and result.frame_size == (512, 512)
+
+
+class OraclePredictor(LandmarkPredictor):
+    """Answers every crop with the same well-framed face shape, at full confidence:
+    isolates the tracker's logic from the (here untrained) network."""
+
+    def __init__(self, model):
+        super().__init__(model)
+        rng = np.random.default_rng(0)
+        size = self.config.input_size
+        half = size / CropConfig().landmark_scale / 2      # framed exactly as training frames faces
+        centre = (size - 1) / 2
+        shape = rng.uniform(centre - half, centre + half, (68, 2))
+        shape[0], shape[16] = (centre - half, centre - half), (centre + half, centre + half)
+        shape[36], shape[45] = (centre - 25, centre - 10), (centre + 25, centre - 10)
+        self.shape = shape
+
+    def decode(self, heatmaps, crops):
+        size = self.config.input_size
+        return [Prediction(crop_to_frame(c, self.shape, size).astype(np.float32), np.ones(68)) for c in crops]
+
+
+def test_tracking_skips_the_detector_and_keeps_ids(tiny_weights):
+    pipe = make_pipeline(tiny_weights, redetect_every=10)
+    pipe.predictor = OraclePredictor(pipe.model)
+    frames = moving_face_frames(astronaut_bgr(), 40, (480, 360))
+    ids = set()
+    for i, frame in enumerate(frames):
+        result = pipe.process(frame, i / 30)
+        ids |= {f.face_id for f in result.faces}
+        assert len(result.faces) == 1
+    assert pipe.detector.calls <= 5            # 40 frames, a detector run every 10 + the first
+    assert ids == {0}                          # one face, one stable id
+
+
+def test_lost_track_is_reported_unsuccessful_and_redetected(tiny_weights, astronaut):
+    pipe = make_pipeline(tiny_weights, min_track_score=2.0)   # an untrained model never scores 2
+    first = pipe.process(astronaut, 0.0)
+    assert [f.success for f in first.faces] == [False]
+    assert pipe.tracker.tracks == []
+    pipe.process(astronaut, 0.1)
+    assert pipe.detector.calls == 2            # no track left, so the detector runs again
+
+
+def test_smoothing_off_gives_raw_points(tiny_weights):
+    pipe = make_pipeline(tiny_weights, min_track_score=0.0, smoothing=SmoothingConfig(enabled=False))
+    frames = moving_face_frames(astronaut_bgr(), 5, (480, 360))
+    for i, frame in enumerate(frames):
+        for face in pipe.process(frame, i / 30).faces:
+            assert np.array_equal(face.points, face.raw_points)
+
+
+def test_smoothing_parameters_change_live(tiny_weights, astronaut):
+    pipe = make_pipeline(tiny_weights, min_track_score=0.0)
+    pipe.process(astronaut, 0.0)
+    pipe.set_smoothing(SmoothingConfig(enabled=True, min_cutoff=0.3, beta=9.0))
+    assert pipe.tracker.tracks[0].filter.min_cutoff == 0.3 and pipe.tracker.tracks[0].filter.beta == 9.0
+
+
+@pytest.mark.parametrize("kind", ["grey", "grey_channel", "bgra", "float", "uint16"])
+def test_unusual_frames_are_handled(tiny_weights, astronaut, kind):
+    frame = {
+        "grey": astronaut.mean(axis=2).astype(np.uint8),
+        "grey_channel": astronaut.mean(axis=2, keepdims=True).astype(np.uint8),
+        "bgra": np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]),
+        "float": astronaut.astype(np.float32) / 255.0,
+        "uint16": astronaut.astype(np.uint16) * 257,
+    }[kind]
+    result = make_pipeline(tiny_weights, min_track_score=0.0).process(frame, 0.0)
+    assert len(result.faces) == 1
+
+
+def test_tiny_frame_gives_no_faces(tiny_weights):
+    assert make_pipeline(tiny_weights).process(np.zeros((8, 8, 3), np.uint8)).faces == []
+
+
+@pytest.mark.parametrize("bad", [np.zeros((0, 0, 3), np.uint8), np.zeros((10, 10, 5), np.uint8), np.zeros(7)])
+def test_non_images_raise_a_clear_error(tiny_weights, bad):
+    with pytest.raises(FrameError):
+        make_pipeline(tiny_weights).process(bad)
+
+
+def test_model_and_config_must_agree(tiny_weights):
+    model = load_checkpoint(tiny_weights).model
+    with pytest.raises(ValueError, match="68 points"):
+        LandmarkPipeline(PipelineConfig(points=98), model=model)

@@ -48,8 +48,10 @@ class CropConfig:
     """
 
     landmark_scale: float = 1.35
-    detector_scale: float = 1.55      # crop side / BlazeFace box side
-    detector_shift_y: float = 0.05    # crop centre shift, in BlazeFace box heights (down)
+    # Measured on 1265 corpus faces with both a BlazeFace box and teacher landmarks
+    # (median; interquartile range of the ratio 1.18-1.25).
+    detector_scale: float = 1.21      # crop side / BlazeFace box side
+    detector_shift_y: float = 0.08    # crop centre shift, in BlazeFace box heights (down the face)
 
 
 @dataclass

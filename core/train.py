@@ -60,6 +60,7 @@ class TrainConfig:
     workers: int = 1
     checkpoint_minutes: float = 3.0
     max_minutes: float | None = None   # stop (and checkpoint) after this much training time
+    max_steps: int | None = None       # stop (and checkpoint) after this many steps in this invocation
     val_limit: int = 400
 
 
@@ -143,6 +144,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
 
     log = (out / "log.jsonl").open("a")
     last_ckpt = time.monotonic()
+    steps_this_run = 0
     for epoch in range(start_epoch, cfg.epochs):
         dataset.set_epoch(epoch)
         indices = epoch_indices(weights, steps_per_epoch * cfg.batch_size, cfg.seed, epoch)
@@ -176,14 +178,16 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
             optimizer.step()
             sums["heatmap"] += loss_hm.item()
             n += 1
+            steps_this_run += 1
             elapsed += time.monotonic() - t0
             bar.set_postfix(loss=f"{loss_hm.item():.3f}", lr=f"{lr:.1e}")
-            out_of_time = cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60
+            out_of_time = (cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60) or \
+                (cfg.max_steps is not None and steps_this_run >= cfg.max_steps)
             if time.monotonic() - last_ckpt > cfg.checkpoint_minutes * 60 or out_of_time:
                 save_state(epoch, batch + 1)
                 last_ckpt = time.monotonic()
             if out_of_time:
-                print(f"stopping: {cfg.max_minutes} training minutes reached (resume with --resume)")
+                print("stopping at the time/step budget (continue with --resume)")
                 log.close()
                 return out / "best.pt"
         bar.close()
@@ -214,9 +218,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
     for name in ("points", "input_size", "width", "deconv_channels", "teacher", "fa_weight", "fs_weight",
                  "epochs", "epoch_size", "batch_size", "lr", "seed", "threads", "workers",
-                 "checkpoint_minutes", "max_minutes", "val_limit"):
+                 "checkpoint_minutes", "max_minutes", "max_steps", "val_limit"):
         default = getattr(defaults, name)
-        kind = type(default) if default is not None else (str if name == "teacher" else float)
+        kind = type(default) if default is not None else {"teacher": str, "max_steps": int}.get(name, float)
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default)
     args = vars(parser.parse_args(argv))
     resume = args.pop("resume")

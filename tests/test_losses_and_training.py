@@ -1,0 +1,86 @@
+import json
+
+import cv2
+import numpy as np
+import torch
+
+from core.data.manifest import FaceRecord, append_record
+from core.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
+                         similarity_map)
+from core.model import load_checkpoint
+from core.train import TrainConfig, train
+
+
+def test_kd_loss_is_zero_when_student_matches_adapted_teacher():
+    torch.manual_seed(0)
+    adapters = FeatureAdapters([16, 16], [32, 32])
+    student = [torch.randn(2, 16, 4, 4), torch.randn(2, 16, 8, 8)]
+    teacher = [a.detach() for a in adapters(student)]
+    assert feature_aligned_loss(adapters(student), teacher).item() == 0.0
+    assert feature_aligned_loss(adapters(student), [t + 1 for t in teacher]).item() > 0.5
+
+
+def test_similarity_loss_ignores_channel_count_and_scale():
+    torch.manual_seed(1)
+    f = torch.randn(2, 8, 4, 4)
+    # Same spatial structure, different channels (a padded copy) and scale: identical similarity maps.
+    g = torch.cat([f * 3.0, torch.zeros(2, 5, 4, 4)], dim=1)
+    assert feature_similarity_loss([f], [g]).item() < 1e-10
+    assert feature_similarity_loss([f], [torch.randn(2, 8, 4, 4)]).item() > 0.01
+
+
+def test_similarity_map_is_cosine():
+    f = torch.tensor([[[[1.0, 0.0]], [[0.0, 1.0]]]])        # 2 channels, 1x2 positions: orthogonal
+    s = similarity_map(f)
+    assert torch.allclose(s, torch.eye(2).unsqueeze(0))
+
+
+def test_heatmap_loss_zero_only_at_target():
+    t = torch.rand(2, 68, 32, 32)
+    assert heatmap_loss(t, t).item() == 0.0
+    assert heatmap_loss(torch.zeros_like(t), t).item() > 0
+
+
+def tiny_corpus(tmp_path, n=6):
+    rng = np.random.default_rng(0)
+    manifest = tmp_path / "manifest.jsonl"
+    for i in range(n):
+        pts = rng.uniform(60, 160, (68, 2))
+        pts[36], pts[45] = (80, 90), (140, 90)
+        img = np.full((220, 220, 3), 30 + 20 * i, np.uint8)
+        cv2.imwrite(str(tmp_path / f"{i}.png"), img)
+        append_record(manifest, FaceRecord(image=f"{i}.png", box=[50, 50, 170, 170], points=pts.tolist(),
+                                           source="test", license="MIT", person=f"p{i}",
+                                           split="val" if i == 0 else "train"))
+    return manifest
+
+
+def small_run(tmp_path, manifest, out, **kw):
+    cfg = dict(manifest=str(manifest), out=str(out), width=0.35, deconv_channels=16, epochs=1, epoch_size=8,
+               batch_size=4, workers=0, threads=1, val_limit=2)
+    cfg.update(kw)
+    return TrainConfig(**cfg)
+
+
+def test_two_step_training_smoke_run_with_distillation(tmp_path):
+    manifest = tiny_corpus(tmp_path)
+    teacher_best = train(small_run(tmp_path, manifest, tmp_path / "teacher", width=0.5, deconv_channels=24))
+    student_best = train(small_run(tmp_path, manifest, tmp_path / "student", teacher=str(teacher_best)))
+    loaded = load_checkpoint(student_best)
+    assert loaded.config.deconv_channels == 16 and loaded.meta["distilled_from"] == str(teacher_best)
+    log = [json.loads(line) for line in (tmp_path / "student" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] > 0 and np.isfinite(log[-1]["val_nme"])
+
+
+def test_resume_continues_exactly(tmp_path):
+    manifest = tiny_corpus(tmp_path)
+    # Uninterrupted: 2 epochs of 2 steps.
+    train(small_run(tmp_path, manifest, tmp_path / "full", epochs=2))
+    full = torch.load(tmp_path / "full" / "state.pt", weights_only=False)["model"]
+    # Interrupted in the middle of epoch 2 (after 3 steps), then resumed.
+    train(small_run(tmp_path, manifest, tmp_path / "split", epochs=2, max_steps=3))
+    assert torch.load(tmp_path / "split" / "state.pt", weights_only=False)["batch"] == 1
+    train(small_run(tmp_path, manifest, tmp_path / "split", epochs=2), resume=True)
+    resumed = torch.load(tmp_path / "split" / "state.pt", weights_only=False)["model"]
+    for key in full:
+        assert torch.allclose(full[key].float(), resumed[key].float(), atol=1e-5), key

@@ -1,0 +1,110 @@
+"""Corpus manifest, 300-W and WFLW loaders, augmentation (on fixtures written here)."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from core.config import ModelConfig
+from core.data.augment import AugmentConfig
+from core.data.datasets import FaceCropDataset, FaceSample, load_300w, load_corpus, load_wflw, read_pts
+from core.data.manifest import FaceRecord, ManifestError, append_record, read_manifest
+from core.heatmap import decode_heatmaps
+
+
+def face_points(n=68, centre=(100.0, 110.0), size=60.0, seed=0):
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(-size / 2, size / 2, (n, 2)) + centre
+    a, b = (36, 45) if n == 68 else (60, 72)
+    pts[a] = (centre[0] - 20, centre[1] - 10)
+    pts[b] = (centre[0] + 20, centre[1] - 10)
+    return pts.astype(np.float32)
+
+
+def test_manifest_round_trip_and_split(tmp_path):
+    manifest = tmp_path / "manifest.jsonl"
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((200, 200, 3), np.uint8))
+    for i, split in enumerate(["train", "val", "train"]):
+        append_record(manifest, FaceRecord(image="a.png", box=[0, 0, 10, 10], points=face_points(seed=i).tolist(),
+                                           source="pkg", license="MIT", person=f"p{i}", split=split))
+    records = read_manifest(manifest)
+    assert [r.person for r in records] == ["p0", "p1", "p2"]
+    train = load_corpus(manifest, "train")
+    assert [s.person for s in train] == ["p0", "p2"]
+    assert train[0].image == tmp_path / "a.png"
+    assert np.allclose(train[1].points, face_points(seed=2), atol=1e-4)
+
+
+def test_manifest_errors_name_the_line(tmp_path):
+    bad = tmp_path / "m.jsonl"
+    bad.write_text(json.dumps({"image": "x", "box": [], "points": [[1, 2]] * 5, "source": "s",
+                               "license": "l", "person": "p"}) + "\n")
+    with pytest.raises(ManifestError, match="m.jsonl:1"):
+        read_manifest(bad)
+    with pytest.raises(ManifestError, match="not found"):
+        read_manifest(tmp_path / "absent.jsonl")
+
+
+def test_300w_loader(tmp_path):
+    pts = face_points()
+    cv2.imwrite(str(tmp_path / "img1.jpg"), np.zeros((200, 200, 3), np.uint8))
+    body = "\n".join(f"{x + 1:.3f} {y + 1:.3f}" for x, y in pts)       # .pts is 1-based
+    (tmp_path / "img1.pts").write_text(f"version: 1\nn_points:  68\n{{\n{body}\n}}\n")
+    (tmp_path / "orphan.pts").write_text("version: 1\nn_points: 68\n{\n}\n")   # no image: ignored
+    samples = load_300w(tmp_path)
+    assert len(samples) == 1 and samples[0].source == "300W"
+    assert np.allclose(samples[0].points, pts, atol=1e-3)
+
+
+def test_300w_rejects_a_broken_pts(tmp_path):
+    (tmp_path / "x.pts").write_text("version: 1\n")
+    with pytest.raises(ValueError, match="not a valid .pts"):
+        read_pts(tmp_path / "x.pts")
+
+
+def test_wflw_loader(tmp_path):
+    pts = face_points(98)
+    line = " ".join(f"{v:.3f}" for v in pts.ravel()) + " 10 10 190 190 0 0 0 0 0 0 sub/face.jpg"
+    ann = tmp_path / "list_98pt.txt"
+    ann.write_text(line + "\n")
+    samples = load_wflw(ann, tmp_path / "images")
+    assert len(samples) == 1
+    assert samples[0].image == tmp_path / "images" / "sub" / "face.jpg"
+    assert np.allclose(samples[0].points, pts, atol=1e-3)
+    ann.write_text("1 2 3\n")
+    with pytest.raises(ValueError, match="207 fields"):
+        load_wflw(ann, tmp_path)
+
+
+def make_face_image(path, pts):
+    img = np.full((220, 220, 3), 40, np.uint8)
+    for x, y in pts:
+        cv2.circle(img, (int(x), int(y)), 1, (255, 255, 255), -1)
+    cv2.imwrite(str(path), img)
+
+
+def test_dataset_targets_match_the_landmarks(tmp_path):
+    """Without augmentation the heatmap targets decode back to where the points fall in the crop."""
+    pts = face_points()
+    make_face_image(tmp_path / "f.png", pts)
+    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig())
+    image, heatmaps, hm_pts = ds[0]
+    assert image.shape == (3, 128, 128) and heatmaps.shape == (68, 32, 32)
+    decoded, _ = decode_heatmaps(heatmaps.numpy())
+    assert np.abs(decoded - hm_pts.numpy()).max() < 0.1
+    assert (hm_pts >= 0).all() and (hm_pts <= 31).all()
+
+
+def test_augmentation_is_deterministic_per_epoch_and_flip_keeps_labels_consistent(tmp_path):
+    pts = face_points()
+    make_face_image(tmp_path / "f.png", pts)
+    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig(flip_prob=1.0))
+    a1, _, p1 = ds[0]
+    a2, _, p2 = ds[0]
+    assert torch.equal(a1, a2) and torch.equal(p1, p2)        # same (seed, epoch, index)
+    ds.set_epoch(1)
+    _, _, p3 = ds[0]
+    assert not torch.equal(p1, p3)
+    # Flipped: the point labelled 36 (image-left outer eye corner) is still left of 45.
+    assert p1[36, 0] < p1[45, 0]

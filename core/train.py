@@ -109,7 +109,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
 
     teacher = adapters = None
     if cfg.teacher:
-        teacher = load_checkpoint(cfg.teacher, expected_points=cfg.points).model.eval()
+        # Only hidden features are distilled, so a 68-point teacher can teach a 98-point student.
+        teacher = load_checkpoint(cfg.teacher).model.eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
         adapters = FeatureAdapters([model_cfg.deconv_channels] * 3, [teacher.config.deconv_channels] * 3)

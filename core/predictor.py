@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from core.geometry import Crop, crop_to_frame, warp_crop
 from core.heatmap import decode_heatmaps, heatmap_to_input
 from core.model import MobileFAN
+from core.runtimes import HeatmapRunner, TorchRunner
 
 
 @dataclass
@@ -22,22 +22,23 @@ class Prediction:
 
 
 class LandmarkPredictor:
-    def __init__(self, model: MobileFAN) -> None:
+    """`runner` picks the inference back-end (core/runtimes.py); eager PyTorch by default."""
+
+    def __init__(self, model: MobileFAN, runner: HeatmapRunner | None = None) -> None:
         self.model = model.eval()
         self.config = model.config
+        self.runner = runner or TorchRunner(model)
 
     def crops(self, rgb: np.ndarray, crops: list[Crop]) -> np.ndarray:
         size = self.config.input_size
         return np.stack([warp_crop(rgb, c, size) for c in crops]) if crops else \
             np.zeros((0, size, size, 3), np.uint8)
 
-    @torch.inference_mode()
     def heatmaps(self, patches: np.ndarray) -> np.ndarray:
         if len(patches) == 0:
             n, s = self.config.num_points, self.config.heatmap_size
             return np.zeros((0, n, s, s), np.float32)
-        x = torch.from_numpy(patches).permute(0, 3, 1, 2).float()
-        return self.model(x).numpy()
+        return self.runner(np.ascontiguousarray(patches.transpose(0, 3, 1, 2), dtype=np.float32))
 
     def decode(self, heatmaps: np.ndarray, crops: list[Crop]) -> list[Prediction]:
         out = []

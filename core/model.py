@@ -73,8 +73,8 @@ class MobileNetV2Encoder(nn.Module):
 
 
 class MobileFAN(nn.Module):
-    """Heatmap regressor; `forward(x, return_features=True)` also returns the
-    three deconvolution outputs (strides 16, 8, 4) used by feature distillation."""
+    """Heatmap regressor; `forward_with_features` also returns the three
+    deconvolution outputs (strides 16, 8, 4) used by feature distillation."""
 
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
@@ -100,15 +100,16 @@ class MobileFAN(nn.Module):
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1) * 255)
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255)
 
-    def forward(self, x: torch.Tensor, return_features: bool = False):
-        x = (x - self.mean) / self.std
-        x = self.encoder(x)
+    def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        x = self.encoder((x - self.mean) / self.std)
         features = []
         for deconv in self.deconvs:
             x = deconv(x)
             features.append(x)
-        heatmaps = self.head(x)
-        return (heatmaps, features) if return_features else heatmaps
+        return self.head(x), features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_with_features(x)[0]
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -162,12 +162,12 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         for batch, (images, targets, _) in enumerate(bar, start=first_batch):
             t0 = time.monotonic()
             lr = _set_lr(optimizer, cfg, epoch * steps_per_epoch + batch, total_steps)
-            heatmaps, features = model(images, return_features=True)
+            heatmaps, features = model.forward_with_features(images)
             loss_hm = heatmap_loss(heatmaps, targets)
             loss = loss_hm
             if teacher is not None:
                 with torch.no_grad():
-                    _, teacher_features = teacher(images, return_features=True)
+                    _, teacher_features = teacher.forward_with_features(images)
                 loss_fa = feature_aligned_loss(adapters(features), teacher_features)
                 loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
                                                   [teacher_features[i] for i in cfg.fs_levels])

@@ -10,7 +10,7 @@ from core.model import MobileFAN, WeightsError, count_parameters, load_checkpoin
 def test_heatmap_and_feature_shapes(points, size):
     model = MobileFAN(ModelConfig(num_points=points, input_size=size, width=0.5, deconv_channels=32)).eval()
     with torch.no_grad():
-        heatmaps, feats = model(torch.rand(2, 3, size, size) * 255, return_features=True)
+        heatmaps, feats = model.forward_with_features(torch.rand(2, 3, size, size) * 255)
     assert heatmaps.shape == (2, points, size // 4, size // 4)
     assert [f.shape[-1] for f in feats] == [size // 16, size // 8, size // 4]
     assert all(f.shape[1] == 32 for f in feats)

@@ -11,12 +11,17 @@ class FrameError(ValueError):
     pass
 
 
-def to_rgb(frame: np.ndarray, bgr: bool = True) -> np.ndarray:
+def to_rgb(frame: np.ndarray, bgr: bool = True, out: np.ndarray | None = None) -> np.ndarray:
     """Grey, grey with a channel axis, BGR, BGRA, 16-bit or float frames -> RGB uint8.
 
     Raises FrameError for things that are not images at all; a tiny frame
     is returned as is (the pipeline finds no face in it rather than failing).
+    For the common BGR frame, a caller-owned `out` of the same shape is
+    filled in place, so a video loop does not allocate a frame per frame.
     """
+    if out is not None and bgr and isinstance(frame, np.ndarray) and frame.dtype == np.uint8 \
+            and frame.ndim == 3 and frame.shape[2] == 3 and out.shape == frame.shape:
+        return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB, dst=out)
     if not isinstance(frame, np.ndarray) or frame.size == 0:
         raise FrameError("frame is empty or not an image array")
     if frame.dtype != np.uint8:

@@ -68,6 +68,7 @@ class LandmarkPipeline:
                                                       config.max_faces)
         self.tracker = Tracker(self.layout, config.crop, config.smoothing, config.max_faces)
         self._frames_since_detect = 0
+        self._rgb: np.ndarray | None = None           # reused RGB frame buffer
 
     def reset(self) -> None:
         """Forget all tracks (and their filters): a new video, or a cut."""
@@ -91,7 +92,8 @@ class LandmarkPipeline:
         the previous frame, a tiled search for small faces, no smoothing.
         """
         timings = dict.fromkeys(STAGES, 0.0)
-        rgb = to_rgb(frame, bgr=bgr)
+        rgb = to_rgb(frame, bgr=bgr, out=self._rgb)
+        self._rgb = rgb
         h, w = rgb.shape[:2]
         if is_too_small(rgb):
             return FrameResult([], timings, False, (w, h))

@@ -123,3 +123,13 @@ def test_model_and_config_must_agree(tiny_weights):
     model = load_checkpoint(tiny_weights).model
     with pytest.raises(ValueError, match="68 points"):
         LandmarkPipeline(PipelineConfig(points=98), model=model)
+
+
+def test_rgb_buffer_is_reused_between_video_frames(tiny_weights):
+    pipe = make_pipeline(tiny_weights, min_track_score=0.0)
+    frames = moving_face_frames(astronaut_bgr(), 3, (480, 360))
+    pipe.process(frames[0], 0.0)
+    buffer = pipe._rgb
+    pipe.process(frames[1], 0.033)
+    assert pipe._rgb is buffer
+    assert np.array_equal(buffer, frames[1][:, :, ::-1])       # and it holds the new frame

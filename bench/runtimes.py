@@ -1,0 +1,166 @@
+"""MobileFAN runtimes side by side with dlib and MediaPipe, on the same faces.
+
+    python -m bench.runtimes                                   # astronaut clip, 68 points
+    python -m bench.runtimes --video franck.mp4 --manifest cache/corpus/manifest.jsonl
+
+Each back-end runs in its own process (so peak RSS is its own) over the same
+decoded frames: per-face model latency (p50/p95), end-to-end pipeline FPS
+(detect + track + crop + model + decode + smooth), and, with --manifest, the
+validation NME, to check that a faster runtime does not cost accuracy. dlib's
+68-point predictor and MediaPipe's face mesh run on the same face boxes.
+Ratios are against eager PyTorch.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from bench.pipeline_stages import read_frames
+
+OTHERS = ("dlib-68", "mediapipe-mesh")
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    v = np.array(values)
+    return float(np.percentile(v, 50)), float(np.percentile(v, 95))
+
+
+def face_crops(frames: list[np.ndarray], points: int) -> tuple[list[np.ndarray], list]:
+    """Per frame, the RGB frame and the BlazeFace detections (shared by every back-end)."""
+    from core.detector import BlazeFaceDetector
+    det = BlazeFaceDetector("full")
+    out = [(cv2.cvtColor(f, cv2.COLOR_BGR2RGB), det.detect(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))) for f in frames]
+    det.close()
+    return out
+
+
+def run_one(name: str, frames: list[np.ndarray], args) -> dict:
+    from core.config import CropConfig, PipelineConfig
+    from core.geometry import crop_from_detection
+    record: dict = {"name": name}
+    detections = face_crops(frames, args.points)
+    latencies: list[float] = []
+    if name in OTHERS:
+        if name == "dlib-68":
+            import dlib
+
+            from core.data.build_corpus import label_teacher_path
+            predictor = dlib.shape_predictor(str(label_teacher_path()))
+            for rgb, dets in detections:
+                gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+                for d in dets:
+                    rect = dlib.rectangle(*[int(v) for v in d.box])
+                    t = time.perf_counter()
+                    predictor(gray, rect)
+                    latencies.append((time.perf_counter() - t) * 1e3)
+        else:
+            from mediapipe.python.solutions import face_mesh
+            mesh = face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1)
+            from core.geometry import warp_crop
+            for rgb, dets in detections:
+                for d in dets:
+                    patch = warp_crop(rgb, crop_from_detection(d.box, CropConfig(landmark_scale=1.7), d.eyes), 256)
+                    t = time.perf_counter()
+                    mesh.process(patch)
+                    latencies.append((time.perf_counter() - t) * 1e3)
+        record["model_p50"], record["model_p95"] = _percentiles(latencies)
+        record["fps"] = None
+    else:
+        from core.pipeline import LandmarkPipeline
+        pipe = LandmarkPipeline(PipelineConfig(points=args.points, weights=args.weights, runtime=name,
+                                               detector_range="full", num_threads=args.threads))
+        crops = [pipe.predictor.crops(rgb, [crop_from_detection(d.box, CropConfig(), d.eyes)])
+                 for rgb, dets in detections for d in dets[:1]]
+        batches = [np.ascontiguousarray(c.transpose(0, 3, 1, 2), dtype=np.float32) for c in crops]
+        for b in batches[:10]:
+            pipe.predictor.runner(b)
+        for b in batches:
+            t = time.perf_counter()
+            pipe.predictor.runner(b)
+            latencies.append((time.perf_counter() - t) * 1e3)
+        record["model_p50"], record["model_p95"] = _percentiles(latencies)
+        for i, f in enumerate(frames[:10]):
+            pipe.process(f, i / 30)
+        pipe.reset()
+        start = time.perf_counter()
+        for i, f in enumerate(frames):
+            pipe.process(f, i / 30)
+        record["fps"] = len(frames) / (time.perf_counter() - start)
+        if args.manifest:
+            from core.data.datasets import _read_rgb, load_corpus
+            from core.geometry import crop_from_landmarks
+            from core.landmarks import layout_for
+            from core.metrics import nme
+            layout = layout_for(args.points)
+            samples = load_corpus(args.manifest, "val")
+            errors = []
+            for s in samples:
+                crop = crop_from_landmarks(s.points, layout, CropConfig())
+                pred = pipe.predictor.predict(_read_rgb(str(s.image)), [crop])[0].points
+                errors.append(nme(pred, s.points, layout))
+            record["nme"] = float(np.mean(errors))
+        pipe.close()
+    record["faces"] = len(latencies)
+    record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return record
+
+
+def main(argv: list[str] | None = None) -> None:
+    from core.runtimes import RUNTIMES
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--video", type=Path)
+    parser.add_argument("--frames", type=int, default=300)
+    parser.add_argument("--points", type=int, default=68)
+    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--manifest", type=Path, help="corpus manifest: adds validation NME per runtime")
+    parser.add_argument("--only", help=argparse.SUPPRESS)
+    parser.add_argument("--skip", nargs="*", default=[], help="back-ends to leave out")
+    args = parser.parse_args(argv)
+    if args.video is None:
+        from core.synthetic_video import make_face_video
+        args.video = make_face_video(Path(tempfile.mkdtemp()) / "astronaut.mp4", frames=args.frames)
+    if args.only:
+        print(json.dumps(run_one(args.only, read_frames(args.video, args.frames), args)))
+        return
+
+    names = [n for n in (*RUNTIMES, *OTHERS) if n not in args.skip]
+    rows = []
+    for name in names:
+        cmd = [sys.executable, "-m", "bench.runtimes", "--only", name, "--video", str(args.video),
+               "--frames", str(args.frames), "--points", str(args.points), "--threads", str(args.threads)]
+        for flag, value in (("--weights", args.weights), ("--manifest", args.manifest)):
+            if value:
+                cmd += [flag, str(value)]
+        result = subprocess.run(cmd, capture_output=True, text=True)
+        lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+        if result.returncode != 0 or not lines:
+            print(f"[{name}] failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
+            continue
+        rows.append(json.loads(lines[-1]))
+    frame = read_frames(args.video, 1)[0]
+    base = next((r for r in rows if r["name"] == "torch"), rows[0])
+    print(f"video: {args.video.name} {frame.shape[1]}x{frame.shape[0]}, {args.frames} frames; "
+          f"{platform.machine()}, {args.threads} threads; model {args.points} points, 128x128\n")
+    print("| back-end | model p50 ms | p95 ms | x eager | pipeline FPS | x eager | val NME | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        fps = f"{r['fps']:.1f}" if r.get("fps") else "-"
+        fps_ratio = f"{r['fps'] / base['fps']:.2f}" if r.get("fps") and base.get("fps") else "-"
+        nme_text = f"{r['nme']:.4f}" if "nme" in r else "-"
+        print(f"| {r['name']} | {r['model_p50']:.2f} | {r['model_p95']:.2f} | "
+              f"{base['model_p50'] / r['model_p50']:.2f} | {fps} | {fps_ratio} | {nme_text} | {r['peak_rss_mb']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,7 @@ from core.model import WeightsError
 from core.overlay import OverlayOptions, draw_faces
 from core.pipeline import STAGES, FrameResult, LandmarkPipeline
 from core.recorder import CsvRecorder, RecorderError
+from core.runtimes import RuntimeUnavailable
 from core.sources import SourceError, open_source
 
 
@@ -110,8 +111,8 @@ class ProcessingThread(QThread):
         except WeightsError as exc:
             self._model_status = (f"No trained weights for {config.points} points ({exc}). "
                                   "Video is shown without landmarks.")
-        except DetectorError as exc:
-            self._model_status = str(exc)
+        except (DetectorError, RuntimeUnavailable) as exc:
+            self._model_status = f"Landmarks unavailable: {exc}"
         self.message.emit(self._model_status)
 
     def _open_source(self, spec: str) -> None:

@@ -53,13 +53,16 @@ class BlazeFaceDetector:
         self._graph = face_detection.FaceDetection(
             model_selection=0 if model_range == "short" else 1,
             min_detection_confidence=min_confidence)
+        # Photos get both models: the full-range one misses faces that fill the frame.
+        self._close_graph = face_detection.FaceDetection(
+            model_selection=0, min_detection_confidence=min_confidence) if model_range == "full" else None
         self.max_faces = max_faces
         self.model_range = model_range
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
+    def detect(self, rgb: np.ndarray, graph=None) -> list[Detection]:
         """Faces in an RGB uint8 frame, best first."""
         h, w = rgb.shape[:2]
-        result = self._graph.process(np.ascontiguousarray(rgb))
+        result = (graph or self._graph).process(np.ascontiguousarray(rgb))
         found: list[Detection] = []
         for det in result.detections or []:
             rb = det.location_data.relative_bounding_box
@@ -74,8 +77,11 @@ class BlazeFaceDetector:
 
     def detect_tiled(self, rgb: np.ndarray, tile: int = 640) -> list[Detection]:
         """Also search overlapping tiles: BlazeFace sees a downscaled 128/192-pixel
-        image, so the small faces of a large group photo vanish without tiling."""
+        image, so the small faces of a large group photo vanish without tiling.
+        With the full-range model, the short-range one also looks for close-ups."""
         found = self.detect(rgb)
+        if self._close_graph is not None:
+            found += self.detect(rgb, self._close_graph)
         h, w = rgb.shape[:2]
         if max(h, w) > tile * 1.25:
             step = int(tile * 0.75)
@@ -89,3 +95,5 @@ class BlazeFaceDetector:
 
     def close(self) -> None:
         self._graph.close()
+        if self._close_graph is not None:
+            self._close_graph.close()

@@ -43,6 +43,20 @@ def evaluate_samples(model: MobileFAN, samples: list[FaceSample]) -> dict[str, f
     return {"nme": float(errors.mean()), "fr10": failure_rate(errors), "auc10": auc(errors)}
 
 
+def cross_check_98(model68: MobileFAN, model98: MobileFAN, samples: list[FaceSample]) -> dict[str, float]:
+    """Agreement of the 98-point model with the 68-point one on the same faces
+    (corresponding points, mean distance / interocular of the 68-point answer)."""
+    from core.data.wflw_from_mesh import WFLW_TO_68
+    groups = {"jaw": range(0, 17), "eyes": range(36, 48), "mouth": range(48, 68), "all": range(0, 68)}
+    p68, p98 = predict_samples(model68, samples), predict_samples(model98, samples)
+    out = {}
+    for name, idx in groups.items():
+        d = [np.linalg.norm(b[list(WFLW_TO_68)][list(idx)] - a[list(idx)], axis=1).mean()
+             / np.linalg.norm(a[36] - a[45]) for a, b in zip(p68, p98)]
+        out[name] = float(np.mean(d))
+    return out
+
+
 def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
     torch.set_num_threads(2)
     x = torch.rand(1, 3, model.config.input_size, model.config.input_size) * 255
@@ -60,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("checkpoints", nargs="+", type=Path)
     parser.add_argument("--manifest", required=True, type=Path)
     parser.add_argument("--split", default="val")
+    parser.add_argument("--cross-check", nargs=2, type=Path, metavar=("WEIGHTS68", "WEIGHTS98"),
+                        help="also compare a 98-point model's jaw/eyes/mouth with a 68-point model's")
     args = parser.parse_args(argv)
     samples = load_corpus(args.manifest, args.split)
     photos = [s for s in samples if "frames" not in s.image.parts]
@@ -74,6 +90,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {path} | {m['nme']:.4f} | {m['fr10']:.3f} | {m['auc10']:.3f} | {p['nme']:.4f} | "
               f"{count_parameters(loaded.model) / 1e6:.2f} | {path.stat().st_size / 1e6:.1f} | "
               f"{ms_per_face(loaded.model):.1f} |")
+    if args.cross_check:
+        m68, m98 = (load_checkpoint(p).model for p in args.cross_check)
+        agreement = cross_check_98(m68, m98, samples)
+        print("\n98-point vs 68-point model, corresponding points (mean distance / interocular)")
+        print("| " + " | ".join(agreement) + " |\n|" + "---|" * len(agreement))
+        print("| " + " | ".join(f"{v:.4f}" for v in agreement.values()) + " |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+"""The trained weights in weights/ load in the app and put points on real faces.
+
+The astronaut photo was one of the ~80 training stills; the held-out people
+are evaluated by core/evaluate.py (weights/MODEL_CARD.md).
+
+The reference is independent of our model: BlazeFace's own eye keypoints
+(a different network, shipped by MediaPipe) on a real photo.
+"""
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from core.config import PipelineConfig, default_weights_path
+from core.detector import BlazeFaceDetector
+from core.landmarks import layout_for
+from core.model import count_parameters, load_checkpoint
+from core.pipeline import LandmarkPipeline
+from core.synthetic_video import astronaut_bgr, moving_face_frames
+
+ROOT = Path(__file__).resolve().parent.parent
+# Eye-contour indices per layout: (image-left eye, image-right eye).
+EYES = {68: (range(36, 42), range(42, 48)), 98: (range(60, 68), range(68, 76))}
+
+
+@pytest.mark.parametrize("points", [68, 98])
+def test_weights_are_small_and_describe_themselves(points):
+    path = default_weights_path(points)
+    loaded = load_checkpoint(path, expected_points=points)
+    assert path.stat().st_size < 8e6
+    assert loaded.config.input_size == 128 and loaded.config.width == 1.0
+    assert count_parameters(loaded.model) < 4e6
+
+
+@pytest.mark.parametrize("points", [68, 98])
+def test_eyes_land_on_the_eyes_of_a_real_photo(points, astronaut):
+    rgb = cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB)
+    detector = BlazeFaceDetector("full")
+    (ref_left, ref_right) = np.array(detector.detect(rgb)[0].eyes)
+    pipe = LandmarkPipeline(PipelineConfig(points=points, detector_range="full"))
+    faces = pipe.process(astronaut, still=True).faces
+    assert len(faces) == 1 and faces[0].success
+    pts = faces[0].points
+    left, right = (pts[list(r)].mean(axis=0) for r in EYES[points])
+    iod = np.linalg.norm(ref_right - ref_left)
+    assert np.linalg.norm(left - ref_left) < 0.2 * iod
+    assert np.linalg.norm(right - ref_right) < 0.2 * iod
+    layout = layout_for(points)
+    a, b = layout.outer_eye_corners
+    assert pts[a, 0] < left[0] < pts[b, 0]          # outer corners outside the eye centres
+    detector.close()
+
+
+def test_tracks_a_moving_face_with_one_id_and_few_detector_runs():
+    pipe = LandmarkPipeline(PipelineConfig(points=68, detector_range="full"))
+    frames = moving_face_frames(astronaut_bgr(), 90, (640, 480))
+    ids, detector_runs = set(), 0
+    for i, frame in enumerate(frames):
+        result = pipe.process(frame, i / 30)
+        ids |= {f.face_id for f in result.faces}
+        detector_runs += result.detector_ran
+        assert len(result.faces) == 1
+    assert ids == {0}
+    assert detector_runs <= 90 // pipe.config.redetect_every + 2
+
+
+def test_headless_98_points_writes_98_point_rows(tmp_path, photo_dir):
+    out = tmp_path / "p98.csv"
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--headless", "--points", "98",
+                             "--source", str(photo_dir), "--csv", str(out)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 3 and "x_97" in rows[0] and "y_97" in rows[0] and "x_98" not in rows[0]
+
+
+def test_gui_switches_live_to_98_points_and_records_them(tmp_path, face_video):
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(PipelineConfig(points=68, detector_range="full"))
+    window.show()
+    window.start(str(face_video))
+    item98 = window.points_combo.model().item(1)
+    assert item98.isEnabled()                       # weights exist, so the choice is offered
+    window.points_combo.setCurrentIndex(1)
+    out = tmp_path / "live98.csv"
+    window.start_recording(out)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (window.last_stats and (window.last_stats.recording_rows or 0) >= 3):
+        app.processEvents()
+        time.sleep(0.01)
+    window.close()
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) >= 3 and "x_97" in rows[0]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sys
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -101,6 +102,7 @@ class OnnxRuntimeRunner:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3          # errors only: its graph-cleanup notes are noise
         self.session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.name = name
@@ -183,7 +185,10 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     int8 = _onnx_bytes(model, checkpoint, ".int8.onnx")
     if int8 is None:
         if calibration is None:
-            raise RuntimeUnavailable("int8 needs calibration crops or a pre-quantised file "
-                                     "(python -m core.export writes one)")
+            # Quantising needs calibration faces; without a matching pre-quantised file
+            # (python -m core.export writes one) fp32 is the next fastest and exact.
+            print(f"note: no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
+                  f"(run python -m core.export to create it)", file=sys.stderr)
+            return OnnxRuntimeRunner(data, threads)
         int8 = quantize_int8(data, calibration())
     return OnnxRuntimeRunner(int8, threads, name="onnxruntime-int8")

@@ -61,3 +61,13 @@ def test_unknown_runtime():
 
 def test_runtime_list_is_complete():
     assert set(RUNTIMES) == {"torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv"}
+
+
+def test_int8_without_an_export_falls_back_to_exact_fp32(model_and_batch, tmp_path):
+    model, batch = model_and_batch
+    path = tmp_path / "noexport.pt"
+    save_checkpoint(model, path, half=False)
+    runner = make_runner(load_checkpoint(path).model, "onnxruntime-int8", threads=1, checkpoint=path)
+    assert runner.name == "onnxruntime"
+    reference = TorchRunner(model)(batch)
+    assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())

@@ -100,3 +100,14 @@ def test_gui_switches_live_to_98_points_and_records_them(tmp_path, face_video):
     window.close()
     rows = list(csv.DictReader(out.open()))
     assert len(rows) >= 3 and "x_97" in rows[0]
+
+
+@pytest.mark.parametrize("points", [68, 98])
+def test_shipped_int8_exports_belong_to_the_shipped_weights(points):
+    from core.runtimes import make_runner
+    path = default_weights_path(points)
+    model = load_checkpoint(path).model
+    runner = make_runner(model, "onnxruntime-int8", threads=1, checkpoint=path)
+    assert runner.name == "onnxruntime-int8"          # the committed export matched the checkpoint's hash
+    crop = np.random.default_rng(0).uniform(0, 255, (1, 3, 128, 128)).astype(np.float32)
+    assert runner(crop).shape == (1, points, 32, 32)

@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
         time.sleep(0.001)
     stats = window.last_stats
     window.close()
+    window.deleteLater()          # destroy Qt objects before the interpreter tears down
+    app.processEvents()
     lat = np.array(latencies)
     print(f"video: {video.name}, runtime {args.runtime}\n")
     print("| capture FPS | processing FPS | frames shown | dropped | latency p50 ms | latency p95 ms |")

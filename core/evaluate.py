@@ -24,7 +24,7 @@ from core.model import MobileFAN, count_parameters, load_checkpoint
 from core.predictor import LandmarkPredictor
 
 
-def predict_samples(model: MobileFAN, samples: list[FaceSample], batch: int = 32) -> list[np.ndarray]:
+def predict_samples(model: MobileFAN, samples: list[FaceSample]) -> list[np.ndarray]:
     was_training = model.training
     predictor = LandmarkPredictor(model.eval())
     layout = layout_for(model.config.num_points)

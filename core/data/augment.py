@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from core.geometry import Crop
-from core.landmarks import Layout
+from core.landmarks import Layout, flip_points
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,7 @@ def jitter_crop(crop: Crop, rng: np.random.Generator, cfg: AugmentConfig) -> Cro
 
 
 def flip_crop(image: np.ndarray, points: np.ndarray, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-    size = image.shape[1]
-    flipped = points.copy()
-    flipped[:, 0] = size - 1 - flipped[:, 0]
-    return np.ascontiguousarray(image[:, ::-1]), flipped[list(layout.flip_permutation)]
+    return np.ascontiguousarray(image[:, ::-1]), flip_points(points, image.shape[1], layout)
 
 
 def photometric(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:

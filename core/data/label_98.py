@@ -24,7 +24,7 @@ from core.data.manifest import FaceRecord, read_manifest, write_manifest
 from core.data.wflw_from_mesh import WFLW_TO_68, wflw_from_mesh
 from core.geometry import crop_from_landmarks, crop_to_frame, warp_crop
 from core.landmarks import LAYOUT_68, LAYOUT_98
-from core.overlay import draw_faces
+from core.overlay import OverlayOptions, draw_faces
 from core.pipeline import FaceResult
 
 MESH_CROP = 256
@@ -63,18 +63,13 @@ def contact_sheet(cache: Path, records: list[FaceRecord], out: Path, n: int = 24
         image = cv2.imread(str(cache / rec.image))
         pts = rec.points_array()
         face = FaceResult(0, (0, 0, 0, 0), pts, pts, 1.0, True)
-        drawn = draw_faces(image.copy(), [face], LAYOUT_98, _no_boxes())
+        drawn = draw_faces(image.copy(), [face], LAYOUT_98, OverlayOptions(boxes=False))
         crop = crop_from_landmarks(pts, LAYOUT_98, CropConfig(landmark_scale=1.3))
         tiles.append(warp_crop(drawn, crop, tile))
     while len(tiles) % 6:
         tiles.append(np.zeros_like(tiles[0]))
     rows = [np.hstack(tiles[i:i + 6]) for i in range(0, len(tiles), 6)]
     cv2.imwrite(str(out), np.vstack(rows))
-
-
-def _no_boxes():
-    from core.overlay import OverlayOptions
-    return OverlayOptions(points=True, lines=True, boxes=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from core.config import CropConfig, default_weights_path
 from core.model import MobileFAN, load_checkpoint
-from core.runtimes import export_onnx, file_sha256, quantize_int8
+from core.runtimes import export_onnx, file_sha256, quantize_int8, tag_with_checkpoint
 
 
 def calibration_crops(model: MobileFAN, manifest: Path | None, count: int = 64) -> np.ndarray:
@@ -59,13 +59,9 @@ def export(weights: Path, calibration: Path | None = None, int8: bool = True) ->
     export_onnx(loaded.model, fp32, source_sha=sha)
     written = [fp32]
     if int8:
-        import onnx
         data = quantize_int8(fp32.read_bytes(), calibration_crops(loaded.model, calibration))
-        proto = onnx.load_from_string(data)
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = "mobilefan_checkpoint_sha256", sha
         out = weights.with_suffix(".int8.onnx")
-        out.write_bytes(proto.SerializeToString())
+        out.write_bytes(tag_with_checkpoint(data, sha))
         written.append(out)
     return written
 

@@ -52,17 +52,20 @@ def export_onnx(model: MobileFAN, target: str | Path | io.BytesIO, source_sha: s
     torch.onnx.export(model.eval(), (example,), buffer, input_names=["image"], output_names=["heatmaps"],
                       dynamic_axes={"image": {0: "batch"}, "heatmaps": {0: "batch"}},
                       opset_version=ONNX_OPSET, dynamo=False)
-    data = buffer.getvalue()
-    if source_sha:
-        import onnx
-        proto = onnx.load_from_string(data)
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = "mobilefan_checkpoint_sha256", source_sha
-        data = proto.SerializeToString()
+    data = tag_with_checkpoint(buffer.getvalue(), source_sha) if source_sha else buffer.getvalue()
     if isinstance(target, io.BytesIO):
         target.write(data)
     else:
         Path(target).write_bytes(data)
+
+
+def tag_with_checkpoint(onnx_bytes: bytes, source_sha: str) -> bytes:
+    """Record which checkpoint an ONNX graph was made from, so a stale export is never used."""
+    import onnx
+    proto = onnx.load_from_string(onnx_bytes)
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "mobilefan_checkpoint_sha256", source_sha
+    return proto.SerializeToString()
 
 
 def onnx_metadata_sha(path: Path) -> str:
@@ -149,7 +152,7 @@ def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
         return dst.read_bytes()
 
 
-def _onnx_bytes(model: MobileFAN, checkpoint: Path | None, suffix: str = ".onnx") -> bytes | None:
+def _onnx_bytes(checkpoint: Path | None, suffix: str = ".onnx") -> bytes | None:
     """A matching pre-exported file beside the checkpoint, if there is one."""
     if checkpoint is None:
         return None
@@ -173,7 +176,12 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
         return TorchRunner(model)
     if runtime == "torchscript":
         return TorchScriptRunner(model)
-    data = _onnx_bytes(model, checkpoint)
+    if runtime == "onnxruntime-int8":
+        # A matching int8 file is all the default runtime needs: no fp32 export at start-up.
+        int8 = _onnx_bytes(checkpoint, ".int8.onnx")
+        if int8 is not None:
+            return OnnxRuntimeRunner(int8, threads, name="onnxruntime-int8")
+    data = _onnx_bytes(checkpoint)
     if data is None:
         buffer = io.BytesIO()
         export_onnx(model, buffer)
@@ -182,13 +190,10 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
         return OnnxRuntimeRunner(data, threads)
     if runtime == "opencv":
         return OpenCvRunner(data, threads)
-    int8 = _onnx_bytes(model, checkpoint, ".int8.onnx")
-    if int8 is None:
-        if calibration is None:
-            # Quantising needs calibration faces; without a matching pre-quantised file
-            # (python -m core.export writes one) fp32 is the next fastest and exact.
-            print(f"note: no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
-                  f"(run python -m core.export to create it)", file=sys.stderr)
-            return OnnxRuntimeRunner(data, threads)
-        int8 = quantize_int8(data, calibration())
-    return OnnxRuntimeRunner(int8, threads, name="onnxruntime-int8")
+    if calibration is None:
+        # Quantising needs calibration faces; without a matching pre-quantised file
+        # (python -m core.export writes one) fp32 is the next fastest and exact.
+        print(f"note: no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
+              f"(run python -m core.export to create it)", file=sys.stderr)
+        return OnnxRuntimeRunner(data, threads)
+    return OnnxRuntimeRunner(quantize_int8(data, calibration()), threads, name="onnxruntime-int8")

@@ -132,7 +132,7 @@ def save_checkpoint(model: MobileFAN, path: str | Path, meta: dict | None = None
                     half: bool = True) -> None:
     """Write weights with the config that built them. fp16 storage halves the
     file; the weights are cast back to fp32 on load, costing no accuracy we can measure."""
-    state = {k: (v.half() if half and v.is_floating_point() else v)
+    state = {k: (v.detach().cpu().half() if half and v.is_floating_point() else v.detach().cpu())
              for k, v in model.state_dict().items()}
     payload = {"format": "mobilefan", "format_version": CHECKPOINT_FORMAT_VERSION,
                "model_config": model.config.to_dict(), "meta": meta or {}, "state_dict": state}

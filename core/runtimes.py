@@ -79,10 +79,12 @@ class TorchRunner:
 
     def __init__(self, model: MobileFAN) -> None:
         self.model = model.eval()
+        # Training evaluates a model that lives on the GPU through this same runner.
+        self.device = next(model.parameters()).device
 
     @torch.inference_mode()
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.model(torch.from_numpy(batch)).numpy()
+        return self.model(torch.from_numpy(batch).to(self.device)).cpu().numpy()
 
 
 class TorchScriptRunner(TorchRunner):
@@ -91,8 +93,9 @@ class TorchScriptRunner(TorchRunner):
     def __init__(self, model: MobileFAN) -> None:
         size = model.config.input_size
         with torch.inference_mode():
-            traced = torch.jit.trace(model.eval(), torch.zeros(1, 3, size, size))
+            traced = torch.jit.trace(model.eval().cpu(), torch.zeros(1, 3, size, size))
         self.model = torch.jit.freeze(traced)
+        self.device = torch.device("cpu")
 
 
 class OnnxRuntimeRunner:

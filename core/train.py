@@ -25,6 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Subset
@@ -34,6 +35,7 @@ from core.config import CropConfig, ModelConfig
 from core.data.augment import AugmentConfig
 from core.data.datasets import FaceCropDataset, FaceSample, load_corpus
 from core.evaluate import evaluate_samples
+from core.heatmap import render_heatmaps_torch
 from core.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 
@@ -58,6 +60,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     workers: int = 1
+    device: str = "auto"             # "auto" takes a CUDA GPU when there is one
     checkpoint_minutes: float = 3.0
     max_minutes: float | None = None   # stop (and checkpoint) after this much training time
     max_steps: int | None = None       # stop (and checkpoint) after this many steps in this invocation
@@ -89,8 +92,26 @@ def _set_lr(optimizer: torch.optim.Optimizer, cfg: TrainConfig, step: int, total
     return lr
 
 
+def _single_threaded_worker(_: int) -> None:
+    """Each loader worker is one process: threads inside it only fight the others."""
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise SystemExit("--device cuda: no CUDA GPU is visible to PyTorch")
+        torch.backends.cudnn.benchmark = True
+    return torch.device(name)
+
+
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
     torch.set_num_threads(cfg.threads)
+    cv2.setNumThreads(1)   # the parent's OpenCV work (evaluation crops) is small; keep forks simple
+    device = pick_device(cfg.device)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     state_path = out / "state.pt"
@@ -104,16 +125,17 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         raise SystemExit(f"{cfg.manifest} has no training faces")
     model_cfg = ModelConfig(num_points=cfg.points, input_size=cfg.input_size,
                             width=cfg.width, deconv_channels=cfg.deconv_channels)
-    model = MobileFAN(model_cfg)
+    model = MobileFAN(model_cfg).to(device)
     dataset = FaceCropDataset(train_samples, model_cfg, CropConfig(), AugmentConfig(), seed=cfg.seed)
 
     teacher = adapters = None
     if cfg.teacher:
         # Only hidden features are distilled, so a 68-point teacher can teach a 98-point student.
-        teacher = load_checkpoint(cfg.teacher).model.eval()
+        teacher = load_checkpoint(cfg.teacher).model.to(device).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
-        adapters = FeatureAdapters([model_cfg.deconv_channels] * 3, [teacher.config.deconv_channels] * 3)
+        adapters = FeatureAdapters([model_cfg.deconv_channels] * 3,
+                                   [teacher.config.deconv_channels] * 3).to(device)
     params = list(model.parameters()) + (list(adapters.parameters()) if adapters else [])
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
@@ -152,15 +174,19 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         skip = start_batch * cfg.batch_size if epoch == start_epoch else 0
         loader = DataLoader(Subset(dataset, indices[skip:].tolist()), batch_size=cfg.batch_size,
                             shuffle=False, num_workers=cfg.workers, drop_last=True,
-                            persistent_workers=False)
+                            persistent_workers=False, pin_memory=device.type == "cuda",
+                            worker_init_fn=_single_threaded_worker, prefetch_factor=4 if cfg.workers else None)
         model.train()
         sums = {"heatmap": 0.0, "fa": 0.0, "fs": 0.0}
         first_batch = skip // cfg.batch_size
         bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", initial=first_batch,
                    total=steps_per_epoch, leave=False)
         n = 0
-        for batch, (images, targets, _) in enumerate(bar, start=first_batch):
-            t0 = time.monotonic()
+        tick = time.monotonic()    # training time counts waits for data: on a GPU they are the cost
+        for batch, (images, points) in enumerate(bar, start=first_batch):
+            images = images.to(device, non_blocking=True).float()
+            targets = render_heatmaps_torch(points.to(device, non_blocking=True),
+                                            model_cfg.heatmap_size, model_cfg.heatmap_sigma)
             lr = _set_lr(optimizer, cfg, epoch * steps_per_epoch + batch, total_steps)
             heatmaps, features = model.forward_with_features(images)
             loss_hm = heatmap_loss(heatmaps, targets)
@@ -180,7 +206,8 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
             sums["heatmap"] += loss_hm.item()
             n += 1
             steps_this_run += 1
-            elapsed += time.monotonic() - t0
+            now = time.monotonic()
+            elapsed, tick = elapsed + now - tick, now
             bar.set_postfix(loss=f"{loss_hm.item():.3f}", lr=f"{lr:.1e}")
             out_of_time = (cfg.max_minutes is not None and elapsed >= cfg.max_minutes * 60) or \
                 (cfg.max_steps is not None and steps_this_run >= cfg.max_steps)
@@ -218,9 +245,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, help="run folder (state.pt, best.pt, log.jsonl)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
     for name in ("points", "input_size", "width", "deconv_channels", "teacher", "fa_weight", "fs_weight",
-                 "epochs", "epoch_size", "batch_size", "lr", "seed", "threads", "workers",
+                 "epochs", "epoch_size", "batch_size", "lr", "seed", "threads", "workers", "device",
                  "checkpoint_minutes", "max_minutes", "max_steps", "val_limit"):
         default = getattr(defaults, name)
+        if isinstance(default, bool):
+            parser.add_argument("--" + name.replace("_", "-"), action="store_true")
+            continue
         kind = type(default) if default is not None else {"teacher": str, "max_steps": int}.get(name, float)
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default)
     args = vars(parser.parse_args(argv))

@@ -1,6 +1,6 @@
 import numpy as np
 
-from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap, render_heatmaps
+from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap, render_heatmaps, render_heatmaps_torch
 
 
 def test_round_trip_is_sub_tenth_pixel():
@@ -41,3 +41,12 @@ def test_heatmap_input_coordinate_maps_invert():
     assert np.allclose(heatmap_to_input(input_to_heatmap(pts, 128, 32), 128, 32), pts)
     # Pixel centres line up: heatmap pixel 0 covers input pixels 0..3, centre 1.5.
     assert np.allclose(heatmap_to_input(np.array([[0.0, 0.0]]), 128, 32), 1.5)
+
+
+def test_batched_torch_rendering_matches_numpy():
+    import torch
+    pts = np.random.default_rng(3).uniform(-2, 34, (4, 68, 2)).astype(np.float32)
+    batched = render_heatmaps_torch(torch.from_numpy(pts), 32, 1.5).numpy()
+    assert batched.shape == (4, 68, 32, 32)
+    for i in range(4):
+        np.testing.assert_allclose(batched[i], render_heatmaps(pts[i], 32, 1.5), atol=1e-6)

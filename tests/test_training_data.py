@@ -10,7 +10,7 @@ from core.config import ModelConfig
 from core.data.augment import AugmentConfig
 from core.data.datasets import FaceCropDataset, FaceSample, load_300w, load_corpus, load_wflw, read_pts
 from core.data.manifest import FaceRecord, ManifestError, append_record, read_manifest
-from core.heatmap import decode_heatmaps
+from core.heatmap import decode_heatmaps, heatmap_to_input, render_heatmaps_torch
 
 
 def face_points(n=68, centre=(100.0, 110.0), size=60.0, seed=0):
@@ -85,26 +85,65 @@ def make_face_image(path, pts):
 
 
 def test_dataset_targets_match_the_landmarks(tmp_path):
-    """Without augmentation the heatmap targets decode back to where the points fall in the crop."""
+    """Without augmentation the target points sit on the drawn dots of the crop,
+    and the heatmaps rendered from them decode back to them."""
     pts = face_points()
     make_face_image(tmp_path / "f.png", pts)
-    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig())
-    image, heatmaps, hm_pts = ds[0]
-    assert image.shape == (3, 128, 128) and heatmaps.shape == (68, 32, 32)
+    cfg = ModelConfig()
+    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], cfg)
+    image, hm_pts = ds[0]
+    assert image.shape == (3, 128, 128) and image.dtype == torch.uint8 and hm_pts.shape == (68, 2)
+    assert (hm_pts >= 0).all() and (hm_pts <= 31).all()
+    in_crop = heatmap_to_input(hm_pts.numpy(), 128, 32)
+    grey = image.float().mean(0).numpy()
+    brightness = [grey[int(round(y)), int(round(x))] for x, y in in_crop]
+    assert np.mean(brightness) > 100            # background is 40, the dots 255
+    heatmaps = render_heatmaps_torch(hm_pts, cfg.heatmap_size, cfg.heatmap_sigma)
+    assert heatmaps.shape == (68, 32, 32)
     decoded, _ = decode_heatmaps(heatmaps.numpy())
     assert np.abs(decoded - hm_pts.numpy()).max() < 0.1
-    assert (hm_pts >= 0).all() and (hm_pts <= 31).all()
 
 
 def test_augmentation_is_deterministic_per_epoch_and_flip_keeps_labels_consistent(tmp_path):
     pts = face_points()
     make_face_image(tmp_path / "f.png", pts)
     ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig(flip_prob=1.0))
-    a1, _, p1 = ds[0]
-    a2, _, p2 = ds[0]
+    a1, p1 = ds[0]
+    a2, p2 = ds[0]
     assert torch.equal(a1, a2) and torch.equal(p1, p2)        # same (seed, epoch, index)
     ds.set_epoch(1)
-    _, _, p3 = ds[0]
+    _, p3 = ds[0]
     assert not torch.equal(p1, p3)
     # Flipped: the point labelled 36 (image-left outer eye corner) is still left of 45.
     assert p1[36, 0] < p1[45, 0]
+
+
+@pytest.mark.parametrize("face_px", [400, 40])          # kept at full size / shrunk
+def test_packed_corpus_gives_the_same_training_crops(tmp_path, face_px):
+    """A packed face, cropped the way training crops it, shows the same picture
+    as the original frame (a smooth gradient, so any misplacement shows)."""
+    from core.config import CropConfig
+    from core.data.pack_corpus import pack_corpus
+    from core.geometry import crop_from_landmarks, warp_crop
+    from core.landmarks import layout_for
+
+    yy, xx = np.mgrid[0:300, 0:400].astype(np.float32)
+    frame = np.dstack([xx * 0.6, yy * 0.8, (xx + yy) * 0.3]).astype(np.uint8)
+    (tmp_path / "frames").mkdir()
+    cv2.imwrite(str(tmp_path / "frames" / "a.png"), frame)
+    pts = face_points(centre=(220.0, 150.0))
+    append_record(tmp_path / "m.jsonl", FaceRecord(image="frames/a.png", box=[180, 110, 260, 190],
+                                                   points=pts.tolist(), source="pkg", license="MIT",
+                                                   person="p", split="val"))
+    packed = pack_corpus(tmp_path / "m.jsonl", tmp_path / "packed", face_px=face_px, quality=100)
+    sample = load_corpus(packed, "val")[0]
+    assert "frames" in sample.image.parts                   # evaluation tells frames from photos by it
+    image = cv2.imread(str(sample.image))
+    layout = layout_for(68)
+    side = crop_from_landmarks(pts, layout, CropConfig()).side
+    assert max(image.shape[:2]) == pytest.approx(2 * min(side, face_px), abs=2)
+    a = warp_crop(frame, crop_from_landmarks(pts, layout, CropConfig()), 32).astype(float)
+    b = warp_crop(image, crop_from_landmarks(sample.points, layout, CropConfig()), 32).astype(float)
+    assert np.abs(a - b).mean(axis=(0, 1)).max() < 1.0
+    record = read_manifest(packed)[0]
+    assert record.extra["packed_from"] == "frames/a.png" and record.license == "MIT"

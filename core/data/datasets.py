@@ -1,7 +1,7 @@
 """Face samples from the corpus manifest and from the standard data sets.
 
 Every loader returns plain `FaceSample`s (image path + landmarks); one
-`FaceCropDataset` turns any of them into network inputs and heatmap targets.
+`FaceCropDataset` turns any of them into network inputs and target points.
 300-W (.pts beside each image, 68 points) and WFLW (one annotation .txt,
 98 points) are supported so that users with those data sets can train.
 """
@@ -20,7 +20,7 @@ from core.config import CropConfig, ModelConfig
 from core.data.augment import AugmentConfig, flip_crop, jitter_crop, photometric
 from core.data.manifest import read_manifest
 from core.geometry import crop_from_landmarks, frame_to_crop, warp_crop
-from core.heatmap import input_to_heatmap, render_heatmaps
+from core.heatmap import input_to_heatmap
 from core.landmarks import layout_for
 
 
@@ -81,7 +81,7 @@ def load_wflw(annotation: str | Path, images_root: str | Path) -> list[FaceSampl
     return samples
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)   # a packed corpus (core.data.pack_corpus) fits whole
 def _read_rgb(path: str) -> np.ndarray:
     bgr = cv2.imread(path)
     if bgr is None:
@@ -90,7 +90,12 @@ def _read_rgb(path: str) -> np.ndarray:
 
 
 class FaceCropDataset(Dataset):
-    """(image 3xSxS float 0..255, heatmaps NxHxW, points Nx2 in heatmap pixels)."""
+    """(image 3xSxS uint8, points Nx2 in heatmap pixels).
+
+    Heatmap targets are rendered from the points by the trainer
+    (`render_heatmaps_torch`), on its device: a uint8 image and 2 floats per
+    point are all that crosses from the loader's workers.
+    """
 
     def __init__(self, samples: list[FaceSample], model: ModelConfig, crop: CropConfig = CropConfig(),
                  augment: AugmentConfig | None = None, seed: int = 0) -> None:
@@ -124,7 +129,5 @@ class FaceCropDataset(Dataset):
             if rng.random() < self.augment.flip_prob:
                 patch, pts = flip_crop(patch, pts, self.layout)
             patch = photometric(patch, rng, self.augment)
-        hm_pts = input_to_heatmap(pts, size, self.model.heatmap_size)
-        heatmaps = render_heatmaps(hm_pts, self.model.heatmap_size, self.model.heatmap_sigma)
-        tensor = torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))).float()
-        return tensor, torch.from_numpy(heatmaps), torch.from_numpy(hm_pts)
+        hm_pts = input_to_heatmap(pts, size, self.model.heatmap_size).astype(np.float32)
+        return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))), torch.from_numpy(hm_pts)

@@ -28,12 +28,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from core.config import CropConfig, ModelConfig
 from core.data.augment import AugmentConfig
-from core.data.datasets import FaceCropDataset, FaceSample, load_corpus
+from core.data.datasets import EpochDraws, FaceCropDataset, FaceSample, load_corpus
 from core.evaluate import evaluate_samples
 from core.heatmap import render_heatmaps_torch
 from core.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
@@ -169,10 +169,9 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     last_ckpt = time.monotonic()
     steps_this_run = 0
     for epoch in range(start_epoch, cfg.epochs):
-        dataset.set_epoch(epoch)
         indices = epoch_indices(weights, steps_per_epoch * cfg.batch_size, cfg.seed, epoch)
         skip = start_batch * cfg.batch_size if epoch == start_epoch else 0
-        loader = DataLoader(Subset(dataset, indices[skip:].tolist()), batch_size=cfg.batch_size,
+        loader = DataLoader(EpochDraws(dataset, indices, epoch, start=skip), batch_size=cfg.batch_size,
                             shuffle=False, num_workers=cfg.workers, drop_last=True,
                             persistent_workers=False, pin_memory=device.type == "cuda",
                             worker_init_fn=_single_threaded_worker, prefetch_factor=4 if cfg.workers else None)

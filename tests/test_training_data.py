@@ -147,3 +147,16 @@ def test_packed_corpus_gives_the_same_training_crops(tmp_path, face_px):
     assert np.abs(a - b).mean(axis=(0, 1)).max() < 1.0
     record = read_manifest(packed)[0]
     assert record.extra["packed_from"] == "frames/a.png" and record.license == "MIT"
+
+
+def test_repeated_draws_in_an_epoch_get_different_crops_and_replay_exactly(tmp_path):
+    from core.data.datasets import EpochDraws
+    pts = face_points()
+    make_face_image(tmp_path / "f.png", pts)
+    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig())
+    draws = EpochDraws(ds, np.zeros(4, dtype=int), epoch=3)           # the one face, drawn 4 times
+    crops = [draws[i][1] for i in range(4)]
+    assert all(not torch.equal(crops[0], c) for c in crops[1:])
+    resumed = EpochDraws(ds, np.zeros(4, dtype=int), epoch=3, start=2)
+    assert len(resumed) == 2 and torch.equal(resumed[0][1], crops[2]) and torch.equal(resumed[1][1], crops[3])
+    assert not torch.equal(EpochDraws(ds, np.zeros(4, dtype=int), epoch=4)[0][1], crops[0])

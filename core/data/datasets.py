@@ -116,11 +116,15 @@ class FaceCropDataset(Dataset):
         self.epoch = epoch
 
     def __getitem__(self, index: int):
+        return self.draw(index, (self.epoch, index))
+
+    def draw(self, index: int, key: tuple[int, ...]):
+        """Sample `index`, augmented with the randomness named by `key`."""
         sample = self.samples[index]
         image = _read_rgb(str(sample.image))
         size = self.model.input_size
         crop = crop_from_landmarks(sample.points, self.layout, self.crop)
-        rng = np.random.default_rng((self.seed, self.epoch, index))
+        rng = np.random.default_rng((self.seed, *key))
         if self.augment is not None:
             crop = jitter_crop(crop, rng, self.augment)
         patch = warp_crop(image, crop, size)
@@ -131,3 +135,24 @@ class FaceCropDataset(Dataset):
             patch = photometric(patch, rng, self.augment)
         hm_pts = input_to_heatmap(pts, size, self.model.heatmap_size).astype(np.float32)
         return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))), torch.from_numpy(hm_pts)
+
+
+class EpochDraws(Dataset):
+    """One epoch's draws (sample indices, with repeats) as a dataset.
+
+    Each draw is augmented by (epoch, position in the epoch), not by sample
+    index: an epoch draws a small corpus's faces ~30 times each, and keyed by
+    index those 30 would be the same crop, shrinking the augmented set to one
+    crop per face per epoch (the network memorised it within the epoch).
+    Positions are absolute, so a run resumed mid-epoch replays the same crops.
+    """
+
+    def __init__(self, dataset: FaceCropDataset, indices: np.ndarray, epoch: int, start: int = 0) -> None:
+        self.dataset, self.indices, self.epoch, self.start = dataset, indices, epoch, start
+
+    def __len__(self) -> int:
+        return len(self.indices) - self.start
+
+    def __getitem__(self, i: int):
+        position = self.start + i
+        return self.dataset.draw(int(self.indices[position]), (self.epoch, 1_000_000 + position))

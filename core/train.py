@@ -49,6 +49,7 @@ class TrainConfig:
     width: float = 1.0
     deconv_channels: int = 128
     teacher: str | None = None
+    init: str | None = None          # start from these weights (fine-tuning); must match the architecture
     fa_weight: float = 1.0           # feature-aligned distillation weight
     fs_weight: float = 10.0          # feature-similarity distillation weight
     fs_levels: tuple[int, ...] = (0, 1)   # deconv levels (8x8, 16x16) whose similarity is distilled
@@ -125,7 +126,13 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         raise SystemExit(f"{cfg.manifest} has no training faces")
     model_cfg = ModelConfig(num_points=cfg.points, input_size=cfg.input_size,
                             width=cfg.width, deconv_channels=cfg.deconv_channels)
-    model = MobileFAN(model_cfg).to(device)
+    model = MobileFAN(model_cfg)
+    if cfg.init:
+        start = load_checkpoint(cfg.init, expected_points=cfg.points).model
+        if start.config != model_cfg:
+            raise SystemExit(f"--init {cfg.init}: its architecture {start.config} differs from this run's {model_cfg}")
+        model.load_state_dict(start.state_dict())
+    model = model.to(device)
     dataset = FaceCropDataset(train_samples, model_cfg, CropConfig(), AugmentConfig(), seed=cfg.seed)
 
     teacher = adapters = None
@@ -243,14 +250,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--manifest", required=True, help="corpus manifest.jsonl")
     parser.add_argument("--out", required=True, help="run folder (state.pt, best.pt, log.jsonl)")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
-    for name in ("points", "input_size", "width", "deconv_channels", "teacher", "fa_weight", "fs_weight",
+    for name in ("points", "input_size", "width", "deconv_channels", "teacher", "init", "fa_weight", "fs_weight",
                  "epochs", "epoch_size", "batch_size", "lr", "seed", "threads", "workers", "device",
                  "checkpoint_minutes", "max_minutes", "max_steps", "val_limit"):
         default = getattr(defaults, name)
         if isinstance(default, bool):
             parser.add_argument("--" + name.replace("_", "-"), action="store_true")
             continue
-        kind = type(default) if default is not None else {"teacher": str, "max_steps": int}.get(name, float)
+        kind = type(default) if default is not None else {"teacher": str, "init": str, "max_steps": int}.get(name, float)
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default)
     args = vars(parser.parse_args(argv))
     resume = args.pop("resume")

@@ -3,6 +3,7 @@ import json
 import cv2
 import numpy as np
 import torch
+import pytest
 
 from core.data.manifest import FaceRecord, append_record
 from core.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
@@ -70,6 +71,20 @@ def test_two_step_training_smoke_run_with_distillation(tmp_path):
     assert loaded.config.deconv_channels == 16 and loaded.meta["distilled_from"] == str(teacher_best)
     log = [json.loads(line) for line in (tmp_path / "student" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] > 0 and np.isfinite(log[-1]["val_nme"])
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path):
+    manifest = tiny_corpus(tmp_path)
+    first = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "a")))
+    # With a zero learning rate, fine-tuning must hand back exactly the weights it started from.
+    tuned = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "b", init=str(tmp_path / "a" / "best.pt"),
+                                            lr=0.0, weight_decay=0.0)))
+    fresh = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "c", lr=0.0, seed=1)))
+    a, b, c = (m.model.state_dict() for m in (first, tuned, fresh))
+    conv = [k for k in a if k.endswith("weight") and a[k].ndim == 4][0]
+    assert torch.equal(a[conv], b[conv]) and not torch.equal(a[conv], c[conv])
+    with pytest.raises(SystemExit, match="differs"):
+        train(small_run(tmp_path, manifest, tmp_path / "d", init=str(tmp_path / "a" / "best.pt"), width=0.5))
 
 
 def test_resume_continues_exactly(tmp_path):

@@ -2,8 +2,8 @@ import json
 
 import cv2
 import numpy as np
-import torch
 import pytest
+import torch
 
 from core.data.manifest import FaceRecord, append_record
 from core.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,

@@ -11,7 +11,7 @@
 
 A run checkpoints every few minutes into OUT/state.pt (model, adapters,
 optimiser, epoch, batch, RNG) and `--resume` continues exactly where it
-stopped: batch order and augmentation are functions of (seed, epoch, index),
+stopped: batch order and augmentation are functions of (seed, epoch, position in the epoch),
 so an interrupted run and an uninterrupted one see the same data. The best
 model by validation NME is written to OUT/best.pt in the app's format.
 """
@@ -254,9 +254,6 @@ def main(argv: list[str] | None = None) -> None:
                  "epochs", "epoch_size", "batch_size", "lr", "seed", "threads", "workers", "device",
                  "checkpoint_minutes", "max_minutes", "max_steps", "val_limit"):
         default = getattr(defaults, name)
-        if isinstance(default, bool):
-            parser.add_argument("--" + name.replace("_", "-"), action="store_true")
-            continue
         kind = type(default) if default is not None else {"teacher": str, "init": str, "max_steps": int}.get(name, float)
         parser.add_argument("--" + name.replace("_", "-"), type=kind, default=default)
     args = vars(parser.parse_args(argv))

@@ -155,4 +155,4 @@ class EpochDraws(Dataset):
 
     def __getitem__(self, i: int):
         position = self.start + i
-        return self.dataset.draw(int(self.indices[position]), (self.epoch, 1_000_000 + position))
+        return self.dataset.draw(int(self.indices[position]), (self.epoch, position))

@@ -155,4 +155,6 @@ class EpochDraws(Dataset):
 
     def __getitem__(self, i: int):
         position = self.start + i
-        return self.dataset.draw(int(self.indices[position]), (self.epoch, position))
+        # The offset keeps these keys apart from __getitem__'s (epoch, index); the shipped
+        # weights were trained with exactly these keys.
+        return self.dataset.draw(int(self.indices[position]), (self.epoch, 1_000_000 + position))

@@ -15,25 +15,15 @@ import numpy as np
 import torch
 
 
-def render_heatmaps(points: np.ndarray, size: int, sigma: float) -> np.ndarray:
-    """(N, 2) points in heatmap pixels -> (N, size, size) float32 Gaussians.
+def render_heatmaps(points: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
+    """(..., N, 2) points in heatmap pixels -> (..., N, size, size) float32 Gaussians.
 
     Centres are not rounded: the target peak sits at the true sub-pixel
-    position, which is what lets the decoder recover it.
+    position, which is what lets the decoder recover it. Torch, so the
+    trainer renders a whole batch on its device: the data loader's workers
+    (the bottleneck on a GPU) only crop, and pass 2 floats per point
+    instead of a 32x32 map.
     """
-    grid = np.arange(size, dtype=np.float32)
-    dx = grid[None, :] - points[:, 0:1].astype(np.float32)     # (N, size)
-    dy = grid[None, :] - points[:, 1:2].astype(np.float32)
-    gx = np.exp(-(dx ** 2) / (2 * sigma ** 2))
-    gy = np.exp(-(dy ** 2) / (2 * sigma ** 2))
-    return (gy[:, :, None] * gx[:, None, :]).astype(np.float32)
-
-
-def render_heatmaps_torch(points: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
-    """(..., N, 2) -> (..., N, size, size): `render_heatmaps` for a batch, on
-    the training device. Rendering there keeps the data loader's workers (the
-    bottleneck on a GPU) to cropping, and moves 2 floats per point through
-    their queues instead of a 32x32 map."""
     grid = torch.arange(size, dtype=torch.float32, device=points.device)
     gx = torch.exp(-(grid - points[..., 0:1].float()) ** 2 / (2 * sigma ** 2))     # (..., N, size)
     gy = torch.exp(-(grid - points[..., 1:2].float()) ** 2 / (2 * sigma ** 2))

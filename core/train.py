@@ -35,7 +35,7 @@ from core.config import CropConfig, ModelConfig
 from core.data.augment import AugmentConfig
 from core.data.datasets import EpochDraws, FaceCropDataset, FaceSample, load_corpus
 from core.evaluate import evaluate_samples
-from core.heatmap import render_heatmaps_torch
+from core.heatmap import render_heatmaps
 from core.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 
@@ -191,7 +191,7 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
         tick = time.monotonic()    # training time counts waits for data: on a GPU they are the cost
         for batch, (images, points) in enumerate(bar, start=first_batch):
             images = images.to(device, non_blocking=True).float()
-            targets = render_heatmaps_torch(points.to(device, non_blocking=True),
+            targets = render_heatmaps(points.to(device, non_blocking=True),
                                             model_cfg.heatmap_size, model_cfg.heatmap_sigma)
             lr = _set_lr(optimizer, cfg, epoch * steps_per_epoch + batch, total_steps)
             heatmaps, features = model.forward_with_features(images)

@@ -1,6 +1,11 @@
 import numpy as np
+import torch
 
-from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap, render_heatmaps, render_heatmaps_torch
+from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap, render_heatmaps
+
+
+def render(pts, size, sigma):
+    return render_heatmaps(torch.from_numpy(np.asarray(pts, np.float32)), size, sigma).numpy()
 
 
 def test_round_trip_is_sub_tenth_pixel():
@@ -8,7 +13,7 @@ def test_round_trip_is_sub_tenth_pixel():
     size = 32
     # Points at least 2 heatmap pixels from the border, as face landmarks in a 1.35x crop are.
     pts = rng.uniform(2, size - 3, (500, 2))
-    decoded, scores = decode_heatmaps(render_heatmaps(pts, size, 1.5))
+    decoded, scores = decode_heatmaps(render(pts, size, 1.5))
     err = np.linalg.norm(decoded - pts, axis=1)
     assert err.max() < 0.1
     assert scores.min() > 0.5
@@ -17,7 +22,7 @@ def test_round_trip_is_sub_tenth_pixel():
 def test_refinement_beats_plain_argmax():
     rng = np.random.default_rng(2)
     pts = rng.uniform(3, 28, (300, 2))
-    hm = render_heatmaps(pts, 32, 1.5)
+    hm = render(pts, 32, 1.5)
     argmax = np.stack(np.unravel_index(hm.reshape(300, -1).argmax(1), (32, 32))[::-1], 1)
     refined, _ = decode_heatmaps(hm)
     assert np.linalg.norm(refined - pts, axis=1).mean() < 0.2 * np.linalg.norm(argmax - pts, axis=1).mean()
@@ -26,7 +31,7 @@ def test_refinement_beats_plain_argmax():
 def test_decoding_survives_noise():
     rng = np.random.default_rng(3)
     pts = rng.uniform(4, 27, (200, 2))
-    hm = render_heatmaps(pts, 32, 1.5) + rng.normal(0, 0.02, (200, 32, 32)).astype(np.float32)
+    hm = render(pts, 32, 1.5) + rng.normal(0, 0.02, (200, 32, 32)).astype(np.float32)
     decoded, _ = decode_heatmaps(hm)
     assert np.linalg.norm(decoded - pts, axis=1).mean() < 0.3
 
@@ -43,10 +48,12 @@ def test_heatmap_input_coordinate_maps_invert():
     assert np.allclose(heatmap_to_input(np.array([[0.0, 0.0]]), 128, 32), 1.5)
 
 
-def test_batched_torch_rendering_matches_numpy():
-    import torch
+def test_batched_rendering_is_the_gaussian_at_each_pixel():
     pts = np.random.default_rng(3).uniform(-2, 34, (4, 68, 2)).astype(np.float32)
-    batched = render_heatmaps_torch(torch.from_numpy(pts), 32, 1.5).numpy()
-    assert batched.shape == (4, 68, 32, 32)
-    for i in range(4):
-        np.testing.assert_allclose(batched[i], render_heatmaps(pts[i], 32, 1.5), atol=1e-6)
+    batched = render(pts, 32, 1.5)
+    assert batched.shape == (4, 68, 32, 32) and batched.dtype == np.float32
+    yy, xx = np.mgrid[0:32, 0:32]
+    for b, n in [(0, 0), (1, 30), (3, 67)]:
+        x, y = pts[b, n]
+        expected = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5 ** 2))
+        np.testing.assert_allclose(batched[b, n], expected, atol=1e-6)

@@ -10,7 +10,7 @@ from core.config import ModelConfig
 from core.data.augment import AugmentConfig
 from core.data.datasets import FaceCropDataset, FaceSample, load_300w, load_corpus, load_wflw, read_pts
 from core.data.manifest import FaceRecord, ManifestError, append_record, read_manifest
-from core.heatmap import decode_heatmaps, heatmap_to_input, render_heatmaps_torch
+from core.heatmap import decode_heatmaps, heatmap_to_input, render_heatmaps
 
 
 def face_points(n=68, centre=(100.0, 110.0), size=60.0, seed=0):
@@ -98,7 +98,7 @@ def test_dataset_targets_match_the_landmarks(tmp_path):
     grey = image.float().mean(0).numpy()
     brightness = [grey[int(round(y)), int(round(x))] for x, y in in_crop]
     assert np.mean(brightness) > 100            # background is 40, the dots 255
-    heatmaps = render_heatmaps_torch(hm_pts, cfg.heatmap_size, cfg.heatmap_sigma)
+    heatmaps = render_heatmaps(hm_pts, cfg.heatmap_size, cfg.heatmap_sigma)
     assert heatmaps.shape == (68, 32, 32)
     decoded, _ = decode_heatmaps(heatmaps.numpy())
     assert np.abs(decoded - hm_pts.numpy()).max() < 0.1

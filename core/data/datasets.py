@@ -93,7 +93,7 @@ class FaceCropDataset(Dataset):
     """(image 3xSxS uint8, points Nx2 in heatmap pixels).
 
     Heatmap targets are rendered from the points by the trainer
-    (`render_heatmaps_torch`), on its device: a uint8 image and 2 floats per
+    (`render_heatmaps`), on its device: a uint8 image and 2 floats per
     point are all that crosses from the loader's workers.
     """
 

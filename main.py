@@ -3,14 +3,18 @@
     python main.py                                   # GUI on camera 0
     python main.py --source clip.mp4 --csv out.csv   # GUI on a video, recording from the start
     python main.py --headless --source photos/ --csv out.csv --save-overlay overlays/
+
+Exit status: 0 done, 1 a failure while running (e.g. the disk filled up),
+2 bad input or options (nothing was written), 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
-from core.config import PipelineConfig, SmoothingConfig, default_weights_path
+from core.config import DETECTOR_RANGES, PipelineConfig, SmoothingConfig, default_weights_path
 from core.runtimes import RUNTIMES
 
 
@@ -19,85 +23,144 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python main.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--source", default="0",
                    help="camera index (0, 1, ...), video file, image file, or folder of images (default: 0)")
-    p.add_argument("--points", type=int, choices=(68, 98), default=68, help="landmark layout (default: 68)")
+    p.add_argument("--points", type=int, choices=(68, 98),
+                   help="landmark layout (default: 68; the window remembers the last choice)")
     p.add_argument("--weights", type=Path, help="model checkpoint (default: weights/mobilefan_<points>.pt)")
     p.add_argument("--csv", type=Path, help="record landmark tracks to this CSV file from the start")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --csv file or existing overlays (default: refuse)")
     p.add_argument("--headless", action="store_true",
                    help="no window: process every frame of --source, write --csv, show a progress bar")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
     p.add_argument("--save-overlay", type=Path, metavar="DIR",
-                   help="headless: save frames with the landmarks drawn (every photo; every 10th video frame)")
-    p.add_argument("--detector", choices=("auto", "short", "full"), default="auto",
+                   help="headless: save frames with the landmarks drawn (every photo, as NAME.EXT.jpg; "
+                        "every 10th video frame)")
+    p.add_argument("--max-faces", type=int, default=PipelineConfig.max_faces, metavar="N",
+                   help=f"faces tracked per frame; more found is reported (default: {PipelineConfig.max_faces})")
+    p.add_argument("--detector", choices=DETECTOR_RANGES, default="auto",
                    help="BlazeFace model: short range (webcam), full range (photos, far faces); "
                         "auto picks short for cameras, full for files (default)")
     p.add_argument("--no-smoothing", action="store_true", help="start with the One Euro filter off")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for the model (default: 2)")
     p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,
                    help=f"inference back-end (default: {PipelineConfig.runtime}; see README, Performance)")
+    p.add_argument("--loop", action="store_true", default=None, help="window: loop a video file or folder")
+    p.add_argument("--every-frame", action="store_true",
+                   help="window: play a video file as fast as it is processed, every frame (to record all of "
+                        "it), instead of at its own speed dropping what the model cannot keep up with")
+    p.add_argument("--interval", type=float, metavar="SECONDS",
+                   help="window: move to the next photo of a folder every SECONDS (default: on request)")
+    p.add_argument("--verbose", action="store_true",
+                   help="show the native libraries' log lines (TFLite, absl, OpenCV, Qt)")
     return p
 
 
-def make_config(args: argparse.Namespace) -> PipelineConfig:
-    detector = args.detector
-    if detector == "auto":
-        detector = "short" if str(args.source).isdigit() else "full"
-    return PipelineConfig(points=args.points, weights=args.weights, detector_range=detector,
-                          num_threads=max(1, args.threads), runtime=args.runtime,
+def make_config(args: argparse.Namespace, points: int) -> PipelineConfig:
+    return PipelineConfig(points=points, weights=args.weights, detector_range=args.detector,
+                          num_threads=args.threads, runtime=args.runtime, max_faces=args.max_faces,
                           smoothing=SmoothingConfig(enabled=not args.no_smoothing))
 
 
+def error(text: str, code: int = 2) -> int:
+    print(f"error: {text}", file=sys.stderr)
+    return code
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run_headless_cli(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
     from core.headless import run_headless
+    from core.images import ImageWriteError
     from core.model import WeightsError
     from core.pipeline import LandmarkPipeline
-    from core.recorder import RecorderError
+    from core.recorder import CsvRecorder, RecorderError
     from core.runtimes import RuntimeUnavailable
     from core.sources import SourceError, open_source
 
-    config = make_config(args)
+    config = make_config(args, args.points or 68)
     try:
         source = open_source(args.source)
     except SourceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error(str(exc))
     if source.live and args.max_frames is None and args.csv is None:
-        print("error: headless from a camera needs --max-frames or --csv (else it never ends)", file=sys.stderr)
-        return 2
+        source.close()
+        return error("headless from a camera needs --max-frames or --csv (else it never ends)")
     try:
         pipeline = LandmarkPipeline(config)
     except WeightsError as exc:
-        print(f"error: {exc}\nTrained weights belong in {default_weights_path(args.points)}; "
-              f"see weights/MODEL_CARD.md.", file=sys.stderr)
         source.close()
-        return 2
+        return error(f"{exc}\nTrained weights belong in {default_weights_path(config.points)}; "
+                     f"see weights/MODEL_CARD.md.")
     except RuntimeUnavailable as exc:
-        print(f"error: runtime {args.runtime}: {exc}", file=sys.stderr)
         source.close()
-        return 2
+        return error(f"runtime {args.runtime}: {exc}")
+    recorder = None
     try:
-        summary = run_headless(source, pipeline, args.csv, args.max_frames, args.save_overlay)
-    except (RecorderError, SourceError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        if args.csv:
+            # Opened only now: a run that fails to start has not touched an existing file.
+            recorder = CsvRecorder(args.csv, config.points, overwrite=args.overwrite)
+    except RecorderError as exc:
+        pipeline.close()
+        source.close()
+        return error(str(exc))
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)      # like Ctrl-C: finish the CSV, then leave
+    notes = lambda text: tqdm.write(text, file=sys.stderr)  # noqa: E731
+    try:
+        summary = run_headless(source, pipeline, recorder, args.max_frames, args.save_overlay, notify=notes)
+    except KeyboardInterrupt:
+        rows = f"; {args.csv} keeps its {recorder.rows} whole rows" if recorder else ""
+        return error(f"interrupted{rows}", 130)
+    except (RecorderError, ImageWriteError, SourceError) as exc:
+        return error(str(exc), 1)
     finally:
         pipeline.close()
     print(f"{summary.frames} frames, {summary.faces} faces, {summary.fps:.1f} frames/s"
           + (f", {summary.rows} rows -> {args.csv}" if args.csv else "")
-          + (f"; overlays in {args.save_overlay}" if args.save_overlay else ""))
+          + (f"; {summary.overlays} overlays in {args.save_overlay}" if args.save_overlay else ""))
     if summary.skipped:
         print(f"skipped unreadable files: {', '.join(summary.skipped)}", file=sys.stderr)
     return 0
 
 
+def run_gui_cli(args: argparse.Namespace) -> int:
+    from app.qt_platform import PlatformError, check_can_open_window, check_pyside_release, use_pyside_plugins
+
+    use_pyside_plugins()
+    try:
+        check_can_open_window()
+        check_pyside_release()
+    except PlatformError as exc:
+        return error(str(exc))
+    from app.main_window import remembered_points, run_gui
+    points = args.points or (68 if args.weights else remembered_points())
+    return run_gui(make_config(args, points), source=args.source, csv_path=args.csv, max_frames=args.max_frames,
+                   overwrite=args.overwrite, loop=args.loop, interval=args.interval, verbose=args.verbose,
+                   realtime=not args.every_frame)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.max_frames is not None and args.max_frames < 1:
-        print("error: --max-frames must be at least 1", file=sys.stderr)
-        return 2
+    for name, value, low in (("--max-frames", args.max_frames, 1), ("--max-faces", args.max_faces, 1),
+                             ("--threads", args.threads, 1), ("--interval", args.interval, 0)):
+        if value is not None and value < low:
+            return error(f"{name} must be at least {low}")
+    from core.native_logs import set_quiet
+    set_quiet(not args.verbose)
+    from core.outputs import OutputError, check_outputs
+    if args.save_overlay is not None and not args.headless:
+        return error("--save-overlay works with --headless only")
+    try:
+        check_outputs(args.source, args.csv, args.save_overlay, args.overwrite)
+    except OutputError as exc:
+        return error(str(exc))
     if args.headless:
         return run_headless_cli(args)
-    from app.main_window import run_gui
-    return run_gui(make_config(args), source=args.source, csv_path=args.csv, max_frames=args.max_frames)
+    return run_gui_cli(args)
 
 
 if __name__ == "__main__":

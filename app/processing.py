@@ -1,8 +1,11 @@
 """The processing thread: latest captured frame -> pipeline -> overlay -> CSV.
 
 It owns the capture grabber, the pipeline and the recorder, so none of them
-is touched from two threads. The GUI talks to it only through `submit()`
-(commands run between frames) and receives results as Qt signals.
+is touched from two threads. The window talks to it only through commands
+(`submit`, run between frames, in order) and hears back through Qt signals.
+Every error is caught where it happens and reported as a message: the
+thread never dies silently, and a failed CSV write stops the recording with
+its rows whole.
 """
 from __future__ import annotations
 
@@ -13,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
@@ -21,11 +23,12 @@ from PySide6.QtGui import QImage
 from core.capture import LatestFrameGrabber
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import DetectorError
-from core.frames import FrameError, to_rgb
+from core.images import FrameError
 from core.model import WeightsError
 from core.overlay import OverlayOptions, draw_faces
-from core.pipeline import STAGES, FrameResult, LandmarkPipeline
+from core.pipeline import STAGES, LandmarkPipeline
 from core.recorder import CsvRecorder, RecorderError
+from core.results import FrameResult
 from core.runtimes import RuntimeUnavailable
 from core.sources import SourceError, open_source
 
@@ -37,13 +40,35 @@ class Stats:
     latency_ms: float = 0.0                       # capture hand-over -> overlay ready
     stages_ms: dict[str, float] = field(default_factory=dict)
     faces: int = 0
+    faces_found: int = 0
+    face_limit_hit: bool = False
     dropped: int = 0
     processed: int = 0
     recording_rows: int | None = None
+    still: bool = False                           # a photo: no rates to plot
+    frame_name: str = ""
+    paused: bool = False
+    landmarks_on: bool = True                     # a model is loaded (else video only)
 
 
-def to_qimage(bgr: np.ndarray) -> QImage:
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+@dataclass(frozen=True)
+class RecordingState:
+    active: bool
+    path: str = ""
+    error: str = ""                               # why it stopped or never started, if it failed
+    rows: int = 0
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    spec: str
+    name: str
+    live: bool
+    still: bool
+    length: int | None
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
     h, w = rgb.shape[:2]
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
@@ -51,15 +76,18 @@ def to_qimage(bgr: np.ndarray) -> QImage:
 class ProcessingThread(QThread):
     frame_ready = Signal(QImage, object)         # overlay image, Stats
     message = Signal(str)                        # a problem the user should see ("" clears it)
-    recording_changed = Signal(bool, str)        # recording?, path or error text
-    finished_source = Signal()                   # a file source ended
+    recording_changed = Signal(object)           # RecordingState
+    source_opened = Signal(object)               # SourceInfo
+    source_failed = Signal(str)                  # the source could not be opened or stopped delivering
+    finished_source = Signal()                   # a file source ended (a folder: its last photo passed)
     limit_reached = Signal()                     # --max-frames processed
 
-    def __init__(self, config: PipelineConfig, max_frames: int | None = None) -> None:
+    def __init__(self, config: PipelineConfig, max_frames: int | None = None, realtime: bool = True) -> None:
         super().__init__()
         self.config = config
         self.max_frames = max_frames
-        self.overlay = OverlayOptions()
+        self.realtime = realtime                 # False: every frame of a file, as fast as processed
+        self._overlay = OverlayOptions()
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._running = True
         self._grabber: LatestFrameGrabber | None = None
@@ -68,8 +96,13 @@ class ProcessingThread(QThread):
         self._frame_times: deque[float] = deque(maxlen=30)
         self._processed = 0
         self._model_status = ""
+        self._loop = False
+        self._still_interval: float | None = None
+        self._wraps_seen = 0
+        self._end_reported = False
+        self._live = False
 
-    # ---- called from the GUI thread -------------------------------------------------------
+    # ---- called from the GUI thread: commands only --------------------------------------------
     def submit(self, command: Callable[[], None]) -> None:
         self._commands.put(command)
 
@@ -85,21 +118,50 @@ class ProcessingThread(QThread):
     def set_smoothing(self, smoothing: SmoothingConfig) -> None:
         self.submit(lambda: self._set_smoothing(smoothing))
 
-    def start_recording(self, path: Path) -> None:
-        self.submit(lambda: self._start_recording(path))
+    def set_overlay(self, options: OverlayOptions) -> None:
+        self.submit(lambda: setattr(self, "_overlay", replace(options)))
+
+    def start_recording(self, path: Path, overwrite: bool = False) -> None:
+        self.submit(lambda: self._start_recording(path, overwrite))
 
     def stop_recording(self) -> None:
-        self.submit(self._stop_recording)
+        self.submit(lambda: self._stop_recording())
+
+    def set_paused(self, paused: bool) -> None:
+        self.submit(lambda: self._grabber and (self._grabber.pause() if paused else self._grabber.resume()))
+
+    def step(self, delta: int = 1) -> None:
+        self.submit(lambda: self._grabber and self._grabber.step(delta))
+
+    def set_loop(self, loop: bool) -> None:
+        def command() -> None:
+            self._loop = loop
+            if self._grabber:
+                self._grabber.set_loop(loop)
+        self.submit(command)
+
+    def set_still_interval(self, seconds: float | None) -> None:
+        """Seconds between photos of a folder; None: only on request."""
+        def command() -> None:
+            self._still_interval = seconds
+            if self._grabber:
+                self._grabber.set_still_interval(seconds)
+        self.submit(command)
+
+    def request_stop(self) -> None:
+        """Stop capture and processing; the CSV is finalised as the thread ends."""
+        self._running = False
 
     def stop(self, timeout_ms: int = 1000) -> bool:
-        """Stop capture and processing; finalises the CSV. True if the thread ended in time."""
-        self._running = False
+        """Request a stop and wait up to `timeout_ms`; True if the thread ended in time."""
+        self.request_stop()
         return self.wait(timeout_ms)
 
-    # ---- processing thread ----------------------------------------------------------------
+    # ---- processing thread -----------------------------------------------------------------
     def _load_pipeline(self, config: PipelineConfig) -> None:
         if self._recorder is not None and config.points != self.config.points:
-            self._stop_recording()
+            self._stop_recording(f"recording stopped: the landmark layout changed to {config.points} points "
+                                 f"(a CSV holds one layout); start a new recording")
         old = self._pipeline
         self._pipeline = None
         self.config = config
@@ -107,6 +169,8 @@ class ProcessingThread(QThread):
             old.close()
         try:
             self._pipeline = LandmarkPipeline(config)
+            self._pipeline.prepare_for_source(self._live)
+            self._pipeline.warm_up()
             self._model_status = ""
         except WeightsError as exc:
             self._model_status = (f"No trained weights for {config.points} points ({exc}). "
@@ -122,11 +186,21 @@ class ProcessingThread(QThread):
         try:
             source = open_source(spec)
         except SourceError as exc:
-            self.message.emit(f"{exc}. Use 'Open file…' to play a video or image instead.")
+            self.message.emit(str(exc))
+            self.source_failed.emit(str(exc))
             return
+        self._live = source.live
         if self._pipeline is not None:
-            self._pipeline.reset()
-        self._grabber = LatestFrameGrabber(source, realtime=True).start()
+            self._pipeline.prepare_for_source(source.live)
+        interval = self._still_interval
+        if self.max_frames is not None and interval is None:
+            interval = 0.0                       # demo/test mode: a folder plays through by itself
+        self._grabber = LatestFrameGrabber(source, realtime=self.realtime, loop=self._loop,
+                                           still_interval=interval).start()
+        self._wraps_seen = 0
+        self._end_reported = False
+        self._frame_times.clear()
+        self.source_opened.emit(SourceInfo(spec, source.name, source.live, source.still, source.length))
         self.message.emit(self._model_status)
 
     def _set_smoothing(self, smoothing: SmoothingConfig) -> None:
@@ -134,20 +208,21 @@ class ProcessingThread(QThread):
         if self._pipeline is not None:
             self._pipeline.set_smoothing(smoothing)
 
-    def _start_recording(self, path: Path) -> None:
+    def _start_recording(self, path: Path, overwrite: bool) -> None:
         self._stop_recording()
         try:
-            self._recorder = CsvRecorder(path, self.config.points)
-            self.recording_changed.emit(True, str(path))
+            self._recorder = CsvRecorder(path, self.config.points, overwrite=overwrite)
         except RecorderError as exc:
-            self.recording_changed.emit(False, str(exc))
+            self.recording_changed.emit(RecordingState(False, str(path), str(exc)))
+            return
+        self.recording_changed.emit(RecordingState(True, str(path)))
 
-    def _stop_recording(self) -> None:
-        if self._recorder is not None:
-            path = str(self._recorder.path)
-            self._recorder.close()
-            self._recorder = None
-            self.recording_changed.emit(False, path)
+    def _stop_recording(self, reason: str = "") -> None:
+        if self._recorder is None:
+            return
+        recorder, self._recorder = self._recorder, None
+        recorder.close()
+        self.recording_changed.emit(RecordingState(False, str(recorder.path), reason, recorder.rows))
 
     def _drain_commands(self) -> None:
         while True:
@@ -155,30 +230,35 @@ class ProcessingThread(QThread):
                 command = self._commands.get_nowait()
             except queue.Empty:
                 return
-            command()
+            try:
+                command()
+            except Exception as exc:  # noqa: BLE001 - a command must never kill the thread
+                self.message.emit(f"Error: {exc}")
 
     def run(self) -> None:
         try:
             while self._running:
                 self._drain_commands()
-                if self._grabber is None:
+                if not self._running:
+                    break
+                grabber = self._grabber
+                if grabber is None:
                     time.sleep(0.02)
                     continue
-                frame = self._grabber.get(timeout=0.05)
+                frame = grabber.get(timeout=0.05)
                 if frame is None:
-                    if self._grabber.error:
-                        self.message.emit(f"{self._grabber.error}. Use 'Open file…' to continue with a file.")
-                        self._grabber.stop()
-                        self._grabber = None
-                    elif self._grabber.exhausted:
-                        self._grabber.stop()
-                        self._grabber = None
-                        self.finished_source.emit()
+                    self._check_source_state(grabber)
                     continue
-                self._process(frame)
+                if grabber.wraps != self._wraps_seen:
+                    self._wraps_seen = grabber.wraps
+                    if self._recorder is not None:
+                        self._stop_recording("recording stopped at the end of the video; it keeps looping")
+                self._process(frame, grabber)
                 if self.max_frames is not None and self._processed >= self.max_frames:
+                    self._running = False            # not one frame more in the CSV
                     self.limit_reached.emit()
-                    self.max_frames = None
+        except Exception as exc:  # noqa: BLE001 - report, never die silently
+            self.message.emit(f"Processing stopped: {exc}")
         finally:
             if self._grabber is not None:
                 self._grabber.stop()
@@ -186,29 +266,57 @@ class ProcessingThread(QThread):
             if self._pipeline is not None:
                 self._pipeline.close()
 
-    def _process(self, frame) -> None:
-        try:
-            image = cv2.cvtColor(to_rgb(frame.image), cv2.COLOR_RGB2BGR)
-        except FrameError as exc:
-            self.message.emit(f"skipped a frame: {exc}")
-            return
+    def _check_source_state(self, grabber: LatestFrameGrabber) -> None:
+        if grabber.error:
+            text = grabber.error
+            grabber.stop()
+            self._grabber = None
+            self.message.emit(text)
+            self.source_failed.emit(text)
+        elif grabber.exhausted and not self._end_reported:
+            self._end_reported = True
+            early = grabber.source.ended_early()
+            if early:
+                self.message.emit(early)
+            if not grabber.source.still:
+                grabber.stop()
+                self._grabber = None
+            self.finished_source.emit()
+
+    def _process(self, frame, grabber: LatestFrameGrabber) -> None:
+        image = frame.image
         result = FrameResult([])
-        if self._pipeline is not None:
-            result = self._pipeline.process(image, frame.timestamp, still=self._grabber.source.still)
-            draw_faces(image, result.faces, self._pipeline.layout, self.overlay)
+        pipeline = self._pipeline
+        if pipeline is not None:
+            try:
+                result = pipeline.process(image, frame.timestamp, still=grabber.source.still)
+            except FrameError as exc:
+                self.message.emit(f"skipped a frame: {exc}")
+                return
+            image = draw_faces(image, result.faces, pipeline.layout, self._overlay)
             if self._recorder is not None:
-                self._recorder.write_frame(frame.index, frame.timestamp, result.faces, frame.name)
+                try:
+                    self._recorder.write_frame(frame.index, frame.timestamp, result.faces, frame.name)
+                except RecorderError as exc:
+                    self._stop_recording(str(exc))
+                    self.message.emit(f"Recording failed: {exc}")
         self._processed += 1
         now = time.monotonic()
         self._frame_times.append(now)
         times = self._frame_times
         stats = Stats(
-            capture_fps=self._grabber.fps if self._grabber else 0.0,
+            capture_fps=grabber.fps,
             process_fps=(len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0,
             latency_ms=(now - frame.captured_at) * 1e3 if frame.captured_at else 0.0,
             stages_ms={k: result.timings.get(k, 0.0) for k in STAGES},
             faces=len(result.faces),
-            dropped=self._grabber.dropped if self._grabber else 0,
+            faces_found=result.faces_found,
+            face_limit_hit=result.face_limit_hit,
+            dropped=grabber.dropped,
             processed=self._processed,
-            recording_rows=self._recorder.rows if self._recorder else None)
+            recording_rows=self._recorder.rows if self._recorder else None,
+            still=grabber.source.still,
+            frame_name=frame.name,
+            paused=grabber.paused,
+            landmarks_on=pipeline is not None)
         self.frame_ready.emit(to_qimage(image), stats)

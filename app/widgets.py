@@ -1,77 +1,176 @@
-"""Small widgets: the video view and the live FPS/latency plot."""
+"""Small widgets: the video view and the live plots."""
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QLabel, QSizePolicy
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
-class VideoView(QLabel):
-    """Shows the latest overlay frame scaled to fit, or a message in its place."""
+class VideoView(QWidget):
+    """The latest overlay frame scaled to fit, with an optional notice over it
+    ("No face found", "Paused"), or a message in its place before any frame."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet("background: #111; color: #ddd; font-size: 15px;")
-        self.setWordWrap(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._image: QImage | None = None
+        self._message = ""
+        self._notice = ""
 
-    def show_image(self, image: QImage) -> None:
+    def show_image(self, image: QImage, notice: str = "") -> None:
         self._image = image
-        self._render()
+        self._notice = notice
+        self._message = ""
+        self.update()
 
     def show_message(self, text: str) -> None:
+        """Text in place of the video (no frame yet, or the source failed)."""
         self._image = None
-        self.setPixmap(QPixmap())
-        self.setText(text)
+        self._message = text
+        self.update()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
-        super().resizeEvent(event)
-        self._render()
+    @property
+    def notice(self) -> str:
+        return self._notice
 
-    def _render(self) -> None:
-        if self._image is None:
-            return
-        pix = QPixmap.fromImage(self._image).scaled(
-            self.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        self.setPixmap(pix)
+    @property
+    def message(self) -> str:
+        return self._message
+
+    def current_image(self) -> QImage | None:
+        return self._image
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#111"))
+        if self._image is not None and not self._image.isNull():
+            size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x, y = (self.width() - size.width()) / 2, (self.height() - size.height()) / 2
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRectF(x, y, size.width(), size.height()), self._image)
+            if self._notice:
+                self._draw_notice(painter, self._notice)
+        elif self._message:
+            painter.setPen(QColor("#ddd"))
+            font = QFont(painter.font())
+            font.setPointSizeF(12)
+            painter.setFont(font)
+            painter.drawText(self.rect().adjusted(20, 20, -20, -20),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+        painter.end()
+
+    def _draw_notice(self, painter: QPainter, text: str) -> None:
+        font = QFont(painter.font())
+        font.setPointSizeF(16)
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        w, h = metrics.horizontalAdvance(text) + 28, metrics.height() + 14
+        box = QRectF((self.width() - w) / 2, 16, w, h)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
+        painter.setPen(QColor("#ffd27a"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
 
-class StatsPlot(pg.PlotWidget):
-    """Processing FPS and end-to-end latency over the last `window_s` seconds."""
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 x 10^k that is >= value (an axis top that changes rarely)."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for step in (1, 2, 5, 10):
+        top = step * 10 ** exponent
+        if top >= value:
+            return float(top)
+    return float(10 ** (exponent + 1))
 
-    def __init__(self, window_s: float = 10.0) -> None:
+
+class LivePlots(pg.GraphicsLayoutWidget):
+    """Rolling plots, one labelled axis each, sharing a time axis in seconds
+    since the source was opened.
+
+    Redrawn at most `max_hz` times a second, and the axes move in steps (the
+    time axis sweeps forward half a window at a time; a value axis jumps to
+    the next 1-2-5 ceiling) instead of rescaling at every redraw: each axis
+    rescale re-lays out its tick labels, dozens of Qt calls, and with the
+    pinned PySide6 each leaves ~6 references to None behind (harmless, but
+    a drift; tests/test_gui.py measures it).
+    """
+
+    def __init__(self, series: dict[str, tuple[str, str]], window_s: float = 20.0, max_hz: float = 8.0) -> None:
+        """`series`: name -> (axis label, colour)."""
         super().__init__()
-        self.window_s = window_s
         self.setBackground("#1b1b1b")
-        self.setMaximumHeight(170)
-        self.showGrid(x=True, y=True, alpha=0.25)
-        self.setLabel("bottom", "seconds ago")
-        self.addLegend(offset=(5, 5))
+        self.setMinimumHeight(120)
+        self.setMaximumHeight(220)
+        self.window_s = window_s
+        self._min_interval = 1.0 / max_hz
+        self._last_draw = 0.0
+        self._t0: float | None = None
+        self._x_start = 0.0
         self._t: deque[float] = deque()
-        self._fps: deque[float] = deque()
-        self._lat: deque[float] = deque()
-        self.fps_curve = self.plot(pen=pg.mkPen("#6cdc6c", width=2), name="FPS (processing)")
-        self.lat_curve = self.plot(pen=pg.mkPen("#ffb050", width=2), name="latency (ms)")
+        self._values: dict[str, deque[float]] = {name: deque() for name in series}
+        self._tops: dict[str, float] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.plots: dict[str, pg.PlotItem] = {}
+        for col, (name, (label, colour)) in enumerate(series.items()):
+            plot = self.addPlot(row=0, col=col)
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setLabel("left", label)
+            plot.setLabel("bottom", "time (s)")
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.disableAutoRange()
+            plot.setXRange(0, window_s, padding=0)
+            plot.setYRange(0, 1, padding=0)
+            self.plots[name] = plot
+            self.curves[name] = plot.plot(pen=pg.mkPen(colour, width=2))
 
-    def add(self, fps: float, latency_ms: float) -> None:
+    def restart(self) -> None:
+        """A new source: time starts at zero again."""
+        self._t0 = None
+        self._x_start = 0.0
+        self._t.clear()
+        for values in self._values.values():
+            values.clear()
+        for plot in self.plots.values():
+            plot.setXRange(0, self.window_s, padding=0)
+        for curve in self.curves.values():
+            curve.setData([], [])
+
+    def add(self, **values: float) -> None:
         now = time.monotonic()
-        self._t.append(now)
-        self._fps.append(fps)
-        self._lat.append(latency_ms)
-        while self._t and now - self._t[0] > self.window_s:
+        if self._t0 is None:
+            self._t0 = now
+        t = now - self._t0
+        self._t.append(t)
+        for name, series in self._values.items():
+            series.append(float(values.get(name, float("nan"))))
+        if t > self._x_start + self.window_s:
+            self._x_start += self.window_s / 2 * math.ceil((t - self._x_start - self.window_s) / (self.window_s / 2))
+            for plot in self.plots.values():
+                plot.setXRange(self._x_start, self._x_start + self.window_s, padding=0)
+        while self._t and self._t[0] < self._x_start:
             self._t.popleft()
-            self._fps.popleft()
-            self._lat.popleft()
-        xs = [t - now for t in self._t]
-        self.fps_curve.setData(xs, list(self._fps))
-        self.lat_curve.setData(xs, list(self._lat))
+            for series in self._values.values():
+                series.popleft()
+        if now - self._last_draw >= self._min_interval:
+            self._last_draw = now
+            xs = list(self._t)
+            for name, curve in self.curves.items():
+                ys = list(self._values[name])
+                curve.setData(xs, ys)
+                finite = [v for v in ys if math.isfinite(v)]
+                top = nice_ceiling(max(finite) * 1.05) if finite else 1.0
+                if self._tops.get(name) != top:
+                    self._tops[name] = top
+                    self.plots[name].setYRange(0, top, padding=0)
 
     def points(self) -> int:
         return len(self._t)

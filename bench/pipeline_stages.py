@@ -24,13 +24,14 @@ from core.synthetic_video import make_face_video
 
 
 def read_frames(path: Path, limit: int) -> list[np.ndarray]:
+    """The first `limit` frames of a video, decoded up front, RGB."""
     cap = cv2.VideoCapture(str(path))
     frames = []
     while len(frames) < limit:
         ok, frame = cap.read()
         if not ok:
             break
-        frames.append(frame)
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     cap.release()
     if not frames:
         raise SystemExit(f"cannot read frames from {path}")
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     frames = read_frames(video, args.frames)       # decoded up front: decoding is not our cost
     pipe = LandmarkPipeline(PipelineConfig(points=args.points, weights=args.weights, detector_range="full",
                                            num_threads=args.threads))
+    pipe.prepare_for_source(live=False)
     for i, frame in enumerate(frames[:10]):        # warm-up
         pipe.process(frame, i / 30)
     pipe.reset()

@@ -35,26 +35,23 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return float(np.percentile(v, 50)), float(np.percentile(v, 95))
 
 
-def face_crops(frames: list[np.ndarray], points: int) -> tuple[list[np.ndarray], list]:
-    """Per frame, the RGB frame and the BlazeFace detections (shared by every back-end)."""
+def face_detections(frames: list[np.ndarray]) -> tuple[list[tuple[np.ndarray, list]], object]:
+    """Per RGB frame, the BlazeFace detections (shared by every back-end), and the detector."""
     from core.detector import BlazeFaceDetector
     det = BlazeFaceDetector("full")
-    out = [(cv2.cvtColor(f, cv2.COLOR_BGR2RGB), det.detect(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))) for f in frames]
-    det.close()
-    return out
+    return [(f, det.detect(f)) for f in frames], det
 
 
 def run_one(name: str, frames: list[np.ndarray], args) -> dict:
-    from core.config import CropConfig, PipelineConfig
-    from core.geometry import crop_from_detection
+    from core.config import PipelineConfig
     record: dict = {"name": name}
-    detections = face_crops(frames, args.points)
+    detections, detector = face_detections(frames)
     latencies: list[float] = []
     if name in OTHERS:
         if name == "dlib-68":
             import dlib
 
-            from core.data.build_corpus import label_teacher_path
+            from core.training.corpus.build import label_teacher_path
             predictor = dlib.shape_predictor(str(label_teacher_path()))
             for rgb, dets in detections:
                 gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -69,7 +66,7 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
             from core.geometry import warp_crop
             for rgb, dets in detections:
                 for d in dets:
-                    patch = warp_crop(rgb, crop_from_detection(d.box, CropConfig(landmark_scale=1.7), d.eyes), 256)
+                    patch = warp_crop(rgb, detector.crop_for(d, 1.7), 256)
                     t = time.perf_counter()
                     mesh.process(patch)
                     latencies.append((time.perf_counter() - t) * 1e3)
@@ -79,8 +76,8 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
         from core.pipeline import LandmarkPipeline
         pipe = LandmarkPipeline(PipelineConfig(points=args.points, weights=args.weights, runtime=name,
                                                detector_range="full", num_threads=args.threads))
-        crops = [pipe.predictor.crops(rgb, [crop_from_detection(d.box, CropConfig(), d.eyes)])
-                 for rgb, dets in detections for d in dets[:1]]
+        scale = pipe.model.config.landmark_scale
+        crops = [pipe.predictor.crops(rgb, [detector.crop_for(d, scale)]) for rgb, dets in detections for d in dets[:1]]
         batches = [np.ascontiguousarray(c.transpose(0, 3, 1, 2), dtype=np.float32) for c in crops]
         for b in batches[:10]:
             pipe.predictor.runner(b)
@@ -89,6 +86,7 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
             pipe.predictor.runner(b)
             latencies.append((time.perf_counter() - t) * 1e3)
         record["model_p50"], record["model_p95"] = _percentiles(latencies)
+        pipe.prepare_for_source(live=False)
         for i, f in enumerate(frames[:10]):
             pipe.process(f, i / 30)
         pipe.reset()
@@ -97,19 +95,12 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
             pipe.process(f, i / 30)
         record["fps"] = len(frames) / (time.perf_counter() - start)
         if args.manifest:
-            from core.data.datasets import _read_rgb, load_corpus
-            from core.geometry import crop_from_landmarks
-            from core.landmarks import layout_for
-            from core.metrics import nme
-            layout = layout_for(args.points)
-            samples = load_corpus(args.manifest, "val")
-            errors = []
-            for s in samples:
-                crop = crop_from_landmarks(s.points, layout, CropConfig())
-                pred = pipe.predictor.predict(_read_rgb(str(s.image)), [crop])[0].points
-                errors.append(nme(pred, s.points, layout))
-            record["nme"] = float(np.mean(errors))
+            from core.training.datasets import load_samples
+            from core.training.evaluate import evaluate_samples
+            record["nme"] = evaluate_samples(pipe.model, load_samples(str(args.manifest), "val"),
+                                             runner=pipe.predictor.runner)["nme"]
         pipe.close()
+    detector.close()
     record["faces"] = len(latencies)
     record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return record

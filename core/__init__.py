@@ -1,1 +1,2 @@
-"""MobileFAN Live core: everything that is not GUI. Never imports Qt."""
+"""MobileFAN Live core: the run-time library (everything that is not GUI) and, in
+core/training/, the training toolchain. Never imports Qt."""

@@ -1,8 +1,10 @@
-"""All run-time configuration in one place.
+"""Run-time configuration as plain dataclasses.
 
-`ModelConfig` travels inside every checkpoint so a weights file describes
-itself; `PipelineConfig` is what the app, the headless runner and the
-benchmarks tune.
+`ModelConfig` travels inside every checkpoint, so a weights file describes
+the network *and* how its training framed a face (`landmark_scale`) and drew
+its heatmaps (`heatmap_sigma`): nothing that must match training is rebuilt
+from a default at a call site. `PipelineConfig` is what the app, the
+headless runner and the benchmarks tune.
 """
 from __future__ import annotations
 
@@ -13,16 +15,22 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = REPO_ROOT / "weights"
 CHECKPOINT_FORMAT_VERSION = 1
 
+# Crop framing used to train every shipped model: a square of 1.35 x the
+# landmarks' extent in the face's upright axes (core/geometry.py).
+DEFAULT_LANDMARK_SCALE = 1.35
+
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """Architecture of one MobileFAN network (student or teacher)."""
+    """Architecture of one MobileFAN network (student or teacher), and the
+    crop framing and heatmap sigma it was trained with."""
 
     num_points: int = 68
     input_size: int = 128          # 128 (default) or 256; heatmaps are input_size / 4
     width: float = 1.0             # MobileNetV2 width multiplier
     deconv_channels: int = 128     # channels of each of the three stride-2 deconvolutions
     heatmap_sigma: float = 1.5     # Gaussian sigma in heatmap pixels used for training targets
+    landmark_scale: float = DEFAULT_LANDMARK_SCALE   # crop side / landmark extent
 
     @property
     def heatmap_size(self) -> int:
@@ -33,25 +41,10 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
+        """Fields a checkpoint lacks take their defaults: checkpoints written
+        before `landmark_scale` was recorded were all trained at 1.35."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-
-
-@dataclass(frozen=True)
-class CropConfig:
-    """How a face crop is framed.
-
-    The crop is a square of side `scale` x the landmarks' bounding-box size.
-    A detector box is converted to the same framing with a measured offset
-    and ratio (see core/geometry.py), so the model always sees faces framed
-    the way it was trained.
-    """
-
-    landmark_scale: float = 1.35
-    # Measured on 1265 corpus faces with both a BlazeFace box and teacher landmarks
-    # (median; interquartile range of the ratio 1.18-1.25).
-    detector_scale: float = 1.21      # crop side / BlazeFace box side
-    detector_shift_y: float = 0.08    # crop centre shift, in BlazeFace box heights (down the face)
 
 
 @dataclass
@@ -64,21 +57,32 @@ class SmoothingConfig:
     d_cutoff: float = 1.0
 
 
+DETECTOR_RANGES = ("auto", "short", "full")
+
+
 @dataclass
 class PipelineConfig:
     points: int = 68
     weights: Path | None = None            # None: weights/mobilefan_{points}.pt
-    detector_range: str = "short"          # "short" (webcam, < 2 m) or "full" (photos, groups)
+    # "short" (webcam, < 2 m), "full" (photos, groups, far faces), or "auto":
+    # chosen per source when it is opened (short for cameras, full for files).
+    detector_range: str = "auto"
     detector_confidence: float = 0.5
-    max_faces: int = 8
+    max_faces: int = 16                    # faces tracked per frame; more found is reported
     redetect_every: int = 15               # frames between detector runs while tracking
     min_track_score: float = 0.25          # below this the track is dropped and re-detected
-    num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV), set explicitly
+    num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
     # Inference back-end (core/runtimes.py). int8 ONNX Runtime: the fastest measured that keeps
     # validation NME within 1% of fp32 (+0.6% for 68 points, +0.3% for 98; README, Performance).
     runtime: str = "onnxruntime-int8"
-    crop: CropConfig = field(default_factory=CropConfig)
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
+
+    def __post_init__(self) -> None:
+        if self.detector_range not in DETECTOR_RANGES:
+            raise ValueError(f"detector range must be one of {', '.join(DETECTOR_RANGES)}, "
+                             f"got {self.detector_range!r}")
+        if self.max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
 
     def weights_path(self) -> Path:
         return Path(self.weights) if self.weights else default_weights_path(self.points)

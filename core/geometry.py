@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from core.config import CropConfig
+from core.config import DEFAULT_LANDMARK_SCALE
 from core.landmarks import Layout
+from core.results import Box
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,6 @@ class Crop:
         """Axis-aligned (x0, y0, x1, y1) of the (unrotated) crop square, for display."""
         h = self.side / 2
         return (self.cx - h, self.cy - h, self.cx + h, self.cy + h)
-
-
-Box = tuple[float, float, float, float]      # x0, y0, x1, y1
 
 
 def box_iou(a: Box, b: Box) -> float:
@@ -80,29 +78,32 @@ def eye_angle(points: np.ndarray, layout: Layout) -> float:
     return math.atan2(float(d[1]), float(d[0]))
 
 
-def crop_from_landmarks(points: np.ndarray, layout: Layout, config: CropConfig,
+def crop_from_landmarks(points: np.ndarray, layout: Layout, scale: float = DEFAULT_LANDMARK_SCALE,
                         upright: bool = True) -> Crop:
-    """Frame the face the way training does: a square around the landmarks'
-    bounding box measured in the face's own (upright) axes."""
+    """Frame the face the way training does: a square of `scale` x the
+    landmarks' extent, measured in the face's own (upright) axes. A model's
+    `ModelConfig.landmark_scale` says which scale it was trained with."""
     angle = eye_angle(points, layout) if upright else 0.0
     c, s = math.cos(angle), math.sin(angle)
     to_face = np.array([[c, s], [-s, c]])
     local = points @ to_face.T
     lo, hi = local.min(axis=0), local.max(axis=0)
     centre_local = (lo + hi) / 2
-    side = config.landmark_scale * float(max(hi - lo))
+    side = scale * float(max(hi - lo))
     centre = to_face.T @ centre_local
     return Crop(float(centre[0]), float(centre[1]), max(side, 1.0), angle)
 
 
-def crop_from_detection(box: tuple[float, float, float, float], config: CropConfig,
-                        eyes: tuple[tuple[float, float], tuple[float, float]] | None = None) -> Crop:
-    """Turn a detector box (x0, y0, x1, y1) into the crop the model expects.
+def crop_from_box(box: Box, extent_per_box: float, shift_y: float, landmark_scale: float,
+                  eyes: tuple[tuple[float, float], tuple[float, float]] | None = None) -> Crop:
+    """Turn a detector box (x0, y0, x1, y1) into the crop a model expects.
 
-    The detector's box is tighter than the landmarks' crop and sits higher on
-    the face; the scale and shift in CropConfig were measured on the corpus
-    (core/data/build_corpus.py records both boxes). When the detector also
-    gives the eye centres, the crop is rotated to make the eyes level.
+    A detector's box is tighter or looser than the landmarks and sits higher
+    or lower on the face; each detector measures its own `extent_per_box`
+    (landmark extent / box side) and `shift_y` (centre offset in box heights,
+    down the face) on labelled faces (core/detector.py). The crop is then
+    framed like a landmark crop, `landmark_scale` x the landmark extent.
+    When the eye centres are known, the crop is rotated to make them level.
     """
     x0, y0, x1, y1 = box
     w, h = x1 - x0, y1 - y0
@@ -110,9 +111,8 @@ def crop_from_detection(box: tuple[float, float, float, float], config: CropConf
     if eyes is not None:
         (lx, ly), (rx, ry) = eyes
         angle = math.atan2(ry - ly, rx - lx)
-    side = config.detector_scale * max(w, h)
-    # The vertical shift is along the face's own down direction.
-    shift = config.detector_shift_y * h
+    side = landmark_scale * extent_per_box * max(w, h)
+    shift = shift_y * h                      # along the face's own down direction
     cx = (x0 + x1) / 2 - math.sin(angle) * shift
     cy = (y0 + y1) / 2 + math.cos(angle) * shift
     return Crop(cx, cy, max(side, 1.0), angle)

@@ -1,24 +1,25 @@
 """Batch processing without a window: every frame, in order, to CSV (and overlays).
 
 Unlike the live view, nothing is dropped: a slow machine takes longer, it
-does not skip frames.
+does not skip frames. Nothing is reduced silently either: photos with no
+face, frames where more faces were found than `max_faces` allows, unreadable
+files and a video that ends early are each reported through `notify`.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-import cv2
 from tqdm import tqdm
 
-from core.frames import to_rgb
+from core.images import write_image
+from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
 from core.pipeline import LandmarkPipeline
 from core.recorder import CsvRecorder
 from core.sources import FrameSource
-
-VIDEO_OVERLAY_EVERY = 10     # a video's overlays: one frame in ten is plenty to check by eye
 
 
 @dataclass
@@ -27,18 +28,26 @@ class HeadlessSummary:
     faces: int = 0
     rows: int = 0
     seconds: float = 0.0
-    skipped: list[str] = field(default_factory=list)
+    overlays: int = 0
+    skipped: list[str] = field(default_factory=list)         # unreadable files
+    no_face: list[str] = field(default_factory=list)         # photos without a face
+    limit_hit: int = 0                                       # frames with more faces than max_faces
+    ended_early: str | None = None                           # a video shorter than announced
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def run_headless(source: FrameSource, pipeline: LandmarkPipeline, csv_path: Path | None = None,
-                 max_frames: int | None = None, overlay_dir: Path | None = None,
-                 progress: bool = True) -> HeadlessSummary:
+def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
+                 max_frames: int | None = None, overlay_dir: Path | None = None, progress: bool = True,
+                 notify: Callable[[str], None] | None = None, should_stop: Callable[[], bool] | None = None
+                 ) -> HeadlessSummary:
+    """Process `source` to the end (or `max_frames`). The recorder is closed at the end,
+    also when an error (a write failure, say) stops the run: its rows stay whole."""
     summary = HeadlessSummary()
-    recorder = CsvRecorder(csv_path, pipeline.config.points) if csv_path else None
+    say = notify or (lambda text: None)
+    pipeline.prepare_for_source(live=source.live)
     if overlay_dir:
         overlay_dir.mkdir(parents=True, exist_ok=True)
     total = source.length if max_frames is None else min(max_frames, source.length or max_frames)
@@ -48,16 +57,25 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, csv_path: Path
         for frame in source:
             if max_frames is not None and summary.frames >= max_frames:
                 break
+            if should_stop is not None and should_stop():
+                break
             result = pipeline.process(frame.image, frame.timestamp, still=source.still)
             summary.frames += 1
             summary.faces += len(result.faces)
+            if source.still and not result.faces:
+                summary.no_face.append(frame.name)
+                say(f"{frame.name}: no face found")
+            if result.face_limit_hit:
+                summary.limit_hit += 1
+                if source.still or summary.limit_hit == 1:
+                    say(f"{frame.name}: {result.faces_found} faces found, landmarks for the first "
+                        f"{pipeline.config.max_faces} only (raise --max-faces)")
             if recorder:
                 summary.rows += recorder.write_frame(frame.index, frame.timestamp, result.faces, frame.name)
             if overlay_dir and (source.still or frame.index % VIDEO_OVERLAY_EVERY == 0):
-                image = cv2.cvtColor(to_rgb(frame.image), cv2.COLOR_RGB2BGR)   # grey/BGRA/16-bit -> BGR
-                name = Path(frame.name).stem if source.still else f"{Path(frame.name).stem}_{frame.index:06d}"
-                cv2.imwrite(str(overlay_dir / f"{name}.jpg"),
-                            draw_faces(image, result.faces, pipeline.layout))
+                image = draw_faces(frame.image, result.faces, pipeline.layout)   # the frame is done with
+                write_image(overlay_dir / overlay_name(frame.name, frame.index, source.still), image)
+                summary.overlays += 1
             bar.update(1)
             bar.set_postfix(faces=len(result.faces))
     finally:
@@ -67,4 +85,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, csv_path: Path
             recorder.close()
         source.close()
     summary.skipped = list(getattr(source, "skipped", []))
+    summary.ended_early = source.ended_early()
+    if summary.ended_early:
+        say(summary.ended_early)
     return summary

@@ -1,4 +1,4 @@
-"""Heatmap targets and sub-pixel decoding.
+"""Sub-pixel heatmap decoding (run time); training targets live in core/training/targets.py.
 
 At 32x32 heatmaps one heatmap pixel is 4 input pixels, so plain argmax would
 cost up to 2 input pixels of error. Decoding follows DARK (Zhang et al.,
@@ -12,30 +12,37 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import torch
-
-
-def render_heatmaps(points: torch.Tensor, size: int, sigma: float) -> torch.Tensor:
-    """(..., N, 2) points in heatmap pixels -> (..., N, size, size) float32 Gaussians.
-
-    Centres are not rounded: the target peak sits at the true sub-pixel
-    position, which is what lets the decoder recover it. Torch, so the
-    trainer renders a whole batch on its device: the data loader's workers
-    (the bottleneck on a GPU) only crop, and pass 2 floats per point
-    instead of a 32x32 map.
-    """
-    grid = torch.arange(size, dtype=torch.float32, device=points.device)
-    gx = torch.exp(-(grid - points[..., 0:1].float()) ** 2 / (2 * sigma ** 2))     # (..., N, size)
-    gy = torch.exp(-(grid - points[..., 1:2].float()) ** 2 / (2 * sigma ** 2))
-    return gy.unsqueeze(-1) * gx.unsqueeze(-2)
 
 
 DECODE_BLUR_SIGMA = 1.0
 
 
+# cv2 filters at most 512 channels at once.
+_MAX_CHANNELS = 512
+
+
+def _blur(maps: np.ndarray) -> np.ndarray:
+    """Gaussian blur of every (H, W) map at once: maps as the channels of one image."""
+    n = len(maps)
+    out = np.empty(maps.shape, np.float32)
+    for i in range(0, n, _MAX_CHANNELS):
+        chunk = np.ascontiguousarray(maps[i:i + _MAX_CHANNELS].astype(np.float32).transpose(1, 2, 0))
+        blurred = cv2.GaussianBlur(chunk, (5, 5), DECODE_BLUR_SIGMA, borderType=cv2.BORDER_CONSTANT)
+        out[i:i + _MAX_CHANNELS] = blurred.reshape(chunk.shape).transpose(2, 0, 1)
+    return out
+
+
 def decode_heatmaps(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(N, H, W) heatmaps -> ((N, 2) points in heatmap pixels, (N,) peak scores)."""
-    n, h, w = heatmaps.shape
+    """(..., N, H, W) heatmaps -> ((..., N, 2) points in heatmap pixels, (..., N) peak scores).
+
+    Vectorised over points and faces: a frame's faces decode in one call.
+    """
+    lead = heatmaps.shape[:-2]
+    h, w = heatmaps.shape[-2:]
+    heatmaps = heatmaps.reshape(-1, h, w)
+    n = len(heatmaps)
+    if n == 0:
+        return np.zeros((*lead, 2), np.float32), np.zeros(lead, np.float32)
     flat = heatmaps.reshape(n, -1)
     idx = flat.argmax(axis=1)
     scores = flat[np.arange(n), idx].astype(np.float32)
@@ -45,10 +52,7 @@ def decode_heatmaps(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Smooth (the network's peaks are not perfect Gaussians), then log. A small
     # kernel with zero padding: mirroring at the border would bias peaks near
     # the edge; a Gaussian blurred by a Gaussian keeps its centre.
-    smoothed = np.empty_like(heatmaps, dtype=np.float32)
-    for i in range(n):
-        smoothed[i] = cv2.GaussianBlur(heatmaps[i].astype(np.float32), (5, 5), DECODE_BLUR_SIGMA,
-                                       borderType=cv2.BORDER_CONSTANT)
+    smoothed = _blur(heatmaps)
     peak_before = heatmaps.reshape(n, -1).max(axis=1)
     peak_after = smoothed.reshape(n, -1).max(axis=1)
     smoothed *= (peak_before / np.maximum(peak_after, 1e-12))[:, None, None]
@@ -74,7 +78,7 @@ def decode_heatmaps(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok &= (np.abs(off_x) <= 1.0) & (np.abs(off_y) <= 1.0)
     coords[:, 0] += np.where(ok, off_x, 0.0)
     coords[:, 1] += np.where(ok, off_y, 0.0)
-    return coords, scores
+    return coords.reshape(*lead, 2), scores.reshape(lead)
 
 
 def heatmap_to_input(points: np.ndarray, input_size: int, heatmap_size: int) -> np.ndarray:

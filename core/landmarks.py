@@ -94,5 +94,26 @@ def flip_points(points: np.ndarray, image_width: float, layout: Layout) -> np.nd
 
 
 def interocular(points: np.ndarray, layout: Layout) -> float:
+    """Outer-eye-corner distance: the NME normaliser of 300-W and WFLW."""
     a, b = layout.outer_eye_corners
     return float(np.linalg.norm(points[a] - points[b]))
+
+
+# Face regions of the 68-point layout, for per-region error tables.
+REGIONS_68: dict[str, range] = {"jaw": range(0, 17), "brows": range(17, 27), "nose": range(27, 36),
+                                "eyes": range(36, 48), "mouth": range(48, 68)}
+
+# WFLW index of each iBUG-68 point (the standard correspondence): the 68 points
+# a 98-point answer shares with a 68-point one.
+WFLW_TO_68: tuple[int, ...] = (
+    tuple(range(0, 33, 2)) + (33, 34, 35, 36, 37, 42, 43, 44, 45, 46) + tuple(range(51, 60))
+    + (60, 61, 63, 64, 65, 67, 68, 69, 71, 72, 73, 75) + tuple(range(76, 96)))
+
+
+def as_68(points: np.ndarray) -> np.ndarray:
+    """The 68 iBUG points of a 68- or 98-point answer."""
+    if len(points) == 68:
+        return points
+    if len(points) == 98:
+        return points[list(WFLW_TO_68)]
+    raise ValueError(f"unsupported landmark count {len(points)}; expected 68 or 98")

@@ -122,8 +122,7 @@ class WeightsError(RuntimeError):
 
 @dataclass
 class LoadedModel:
-    model: MobileFAN
-    config: ModelConfig
+    model: MobileFAN            # its `config` says how it was built and trained
     meta: dict
     path: Path
 
@@ -163,9 +162,13 @@ def load_checkpoint(path: str | Path, expected_points: int | None = None) -> Loa
                            f"but {expected_points} were asked for")
     model = MobileFAN(config)
     state = {k: (v.float() if v.is_floating_point() else v) for k, v in payload["state_dict"].items()}
+    broken = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if broken:
+        raise WeightsError(f"weights file {path} holds non-finite values (NaN or infinity) in "
+                           f"{len(broken)} tensors, e.g. {broken[0]}: the training run diverged or the file is damaged")
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
         raise WeightsError(f"weights file {path} does not match its recorded architecture: {exc}") from exc
     model.eval()
-    return LoadedModel(model=model, config=config, meta=payload.get("meta", {}), path=path)
+    return LoadedModel(model=model, meta=payload.get("meta", {}), path=path)

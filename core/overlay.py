@@ -1,7 +1,7 @@
-"""Draw landmarks, contour lines, boxes and ids onto a frame (OpenCV, BGR).
+"""Draw landmarks, contour lines, boxes and ids onto an RGB frame (OpenCV drawing).
 
-Used by the GUI and by `--save-overlay`, so a saved overlay shows exactly
-what the window shows.
+Drawing is apart from inference: the GUI and `--save-overlay` both call
+this, so a saved overlay shows exactly what the window shows.
 """
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 
 from core.landmarks import Layout
-from core.pipeline import FaceResult
+from core.results import FaceResult
 
-_COLOURS = ((80, 220, 80), (80, 180, 255), (255, 160, 60), (220, 90, 220), (60, 220, 220), (255, 90, 90))
+# RGB, one per face id.
+_COLOURS = ((80, 220, 80), (255, 180, 80), (60, 160, 255), (220, 90, 220), (220, 220, 60), (90, 90, 255))
 
 
 @dataclass
@@ -25,7 +26,7 @@ class OverlayOptions:
 
 def draw_faces(image: np.ndarray, faces: list[FaceResult], layout: Layout,
                options: OverlayOptions = OverlayOptions()) -> np.ndarray:
-    """Draws in place and returns `image` (BGR uint8)."""
+    """Draws in place and returns `image` (RGB uint8)."""
     scale = max(1.0, max(image.shape[:2]) / 640)
     thickness = max(1, int(round(scale)))
     for face in faces:

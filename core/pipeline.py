@@ -1,4 +1,4 @@
-"""The landmark pipeline: frame in, faces out.
+"""The landmark pipeline: RGB frame in, faces out.
 
     detect (when needed) -> crop -> MobileFAN -> heatmap decode -> frame coords -> smoothing
 
@@ -8,52 +8,36 @@ object, so what is measured is what users run. Each stage is timed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-import cv2
 import numpy as np
-import torch
 
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
-from core.frames import is_too_small, to_rgb
+from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
 from core.model import MobileFAN, load_checkpoint
 from core.predictor import LandmarkPredictor
+from core.results import FaceResult, FrameResult
 from core.runtimes import make_runner
+from core.threads import set_thread_counts
 from core.tracker import Tracker, points_box
 
 STAGES = ("detect", "crop", "model", "decode", "smooth")
 
 
-@dataclass
-class FaceResult:
-    face_id: int
-    box: tuple[float, float, float, float]
-    points: np.ndarray          # smoothed (if smoothing is on), frame pixels
-    raw_points: np.ndarray
-    confidence: float
-    success: bool
-
-
-@dataclass
-class FrameResult:
-    faces: list[FaceResult]
-    timings: dict[str, float] = field(default_factory=dict)   # milliseconds per stage
-    detector_ran: bool = False
-    frame_size: tuple[int, int] = (0, 0)                       # width, height
-
-    @property
-    def total_ms(self) -> float:
-        return sum(self.timings.values())
+def detector_range_for(config_range: str, live: bool) -> str:
+    """'auto' means short range for a camera (faces near it), full range for files."""
+    if config_range != "auto":
+        return config_range
+    return "short" if live else "full"
 
 
 class LandmarkPipeline:
     def __init__(self, config: PipelineConfig, model: MobileFAN | None = None,
                  detector: BlazeFaceDetector | None = None) -> None:
         self.config = config
-        torch.set_num_threads(max(1, config.num_threads))
-        cv2.setNumThreads(max(1, config.num_threads))
+        set_thread_counts(config.num_threads)
         checkpoint = None
         if model is None:
             checkpoint = config.weights_path()
@@ -64,11 +48,33 @@ class LandmarkPipeline:
         runner = make_runner(model, config.runtime, config.num_threads, checkpoint)
         self.predictor = LandmarkPredictor(model, runner)
         self.layout: Layout = layout_for(config.points)
-        self.detector = detector or BlazeFaceDetector(config.detector_range, config.detector_confidence,
-                                                      config.max_faces)
-        self.tracker = Tracker(self.layout, config.crop, config.smoothing, config.max_faces)
+        self._detectors: dict[str, BlazeFaceDetector] = {}
+        if detector is not None:
+            self._detectors[detector.model_range] = detector
+        self.detector_range = detector.model_range if detector is not None else \
+            detector_range_for(config.detector_range, live=False)
+        self.tracker = Tracker(self.layout, model.config.landmark_scale, config.smoothing, config.max_faces)
         self._frames_since_detect = 0
-        self._rgb: np.ndarray | None = None           # reused RGB frame buffer
+
+    @property
+    def detector(self) -> BlazeFaceDetector:
+        """The detector for the current range, made on first use (each loads a TFLite graph)."""
+        if self.detector_range not in self._detectors:
+            self._detectors[self.detector_range] = BlazeFaceDetector(self.detector_range,
+                                                                     self.config.detector_confidence)
+        return self._detectors[self.detector_range]
+
+    def prepare_for_source(self, live: bool) -> None:
+        """A new source: forget the tracks, pick the detector range it needs and
+        load that detector now, so the first frame is not the one that waits for it."""
+        self.detector_range = detector_range_for(self.config.detector_range, live)
+        self.detector
+        self.reset()
+
+    def warm_up(self) -> None:
+        """Run the network once: a runtime's first call allocates and plans (tens of ms)."""
+        size = self.model.config.input_size
+        self.predictor.heatmaps(np.zeros((1, size, size, 3), np.uint8))
 
     def reset(self) -> None:
         """Forget all tracks (and their filters): a new video, or a cut."""
@@ -84,16 +90,14 @@ class LandmarkPipeline:
             track.filter.beta = smoothing.beta
             track.filter.d_cutoff = smoothing.d_cutoff
 
-    def process(self, frame: np.ndarray, timestamp: float | None = None, still: bool = False,
-                bgr: bool = True) -> FrameResult:
-        """Landmarks for every face in `frame` (BGR by default, as OpenCV reads it).
+    def process(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False) -> FrameResult:
+        """Landmarks for every face in an RGB frame (grey, RGBA, float or 16-bit arrays are accepted).
 
         `still=True` treats the frame as an unrelated photo: no tracking from
         the previous frame, a tiled search for small faces, no smoothing.
         """
         timings = dict.fromkeys(STAGES, 0.0)
-        rgb = to_rgb(frame, bgr=bgr, out=self._rgb)
-        self._rgb = rgb
+        rgb = to_rgb(rgb)
         h, w = rgb.shape[:2]
         if is_too_small(rgb):
             return FrameResult([], timings, False, (w, h))
@@ -102,12 +106,16 @@ class LandmarkPipeline:
             self.reset()
 
         t0 = time.perf_counter()
-        detector_ran = False
+        detector_ran, found, limit_hit = False, 0, False
         if still or not self.tracker.tracks or self._frames_since_detect >= self.config.redetect_every:
-            detections = self.detector.detect_tiled(rgb) if still else self.detector.detect(rgb)
-            self.tracker.add_detections(detections)
+            detector = self.detector
+            detections = detector.detect_tiled(rgb) if still else detector.detect(rgb)
+            scale = self.model.config.landmark_scale
+            limit_hit = self.tracker.add_detections([d.box for d in detections],
+                                                    [detector.crop_for(d, scale) for d in detections],
+                                                    [d.score for d in detections])
             self._frames_since_detect = 0
-            detector_ran = True
+            detector_ran, found = True, len(detections)
         else:
             self._frames_since_detect += 1
         t1 = time.perf_counter()
@@ -133,7 +141,9 @@ class LandmarkPipeline:
         timings.update(detect=(t1 - t0) * 1e3, crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3,
                        decode=(t4 - t3) * 1e3, smooth=(t5 - t4) * 1e3)
         faces.sort(key=lambda f: f.face_id)
-        return FrameResult(faces, timings, detector_ran, (w, h))
+        return FrameResult(faces, timings, detector_ran, (w, h), found, limit_hit)
 
     def close(self) -> None:
-        self.detector.close()
+        for detector in self._detectors.values():
+            detector.close()
+        self._detectors.clear()

@@ -1,7 +1,8 @@
 """Crop -> MobileFAN -> heatmap decode -> frame coordinates, for a batch of faces.
 
 The one place that runs the network on faces; the live pipeline, the
-evaluation and the benchmarks all call it, so they measure the same thing.
+evaluation, the int8 calibration and the benchmarks all call it, so they
+measure the same thing.
 """
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.geometry import Crop, crop_to_frame, warp_crop
+from core.geometry import Crop, apply_affine, crop_from_landmarks, warp_crop
 from core.heatmap import decode_heatmaps, heatmap_to_input
+from core.landmarks import Layout, layout_for
 from core.model import MobileFAN
 from core.runtimes import HeatmapRunner, TorchRunner
 
@@ -27,7 +29,12 @@ class LandmarkPredictor:
     def __init__(self, model: MobileFAN, runner: HeatmapRunner | None = None) -> None:
         self.model = model.eval()
         self.config = model.config
+        self.layout: Layout = layout_for(model.config.num_points)
         self.runner = runner or TorchRunner(model)
+
+    def crop_from_landmarks(self, points: np.ndarray) -> Crop:
+        """Frame a face from landmarks the way this model was trained (its checkpoint's framing)."""
+        return crop_from_landmarks(points, layout_for(len(points)), self.config.landmark_scale)
 
     def crops(self, rgb: np.ndarray, crops: list[Crop]) -> np.ndarray:
         size = self.config.input_size
@@ -41,13 +48,14 @@ class LandmarkPredictor:
         return self.runner(np.ascontiguousarray(patches.transpose(0, 3, 1, 2), dtype=np.float32))
 
     def decode(self, heatmaps: np.ndarray, crops: list[Crop]) -> list[Prediction]:
-        out = []
+        """All faces' heatmaps decoded in one vectorised call, then mapped back to the frame."""
+        if not crops:
+            return []
         size, hm = self.config.input_size, self.config.heatmap_size
-        for maps, crop in zip(heatmaps, crops):
-            pts, scores = decode_heatmaps(maps)
-            frame_pts = crop_to_frame(crop, heatmap_to_input(pts, size, hm), size)
-            out.append(Prediction(frame_pts.astype(np.float32), scores))
-        return out
+        points, scores = decode_heatmaps(heatmaps)                       # (F, N, 2), (F, N)
+        in_crop = heatmap_to_input(points, size, hm)
+        return [Prediction(apply_affine(crop.inverse_matrix(size), pts).astype(np.float32), s)
+                for crop, pts, s in zip(crops, in_crop, scores)]
 
     def predict(self, rgb: np.ndarray, crops: list[Crop]) -> list[Prediction]:
         return self.decode(self.heatmaps(self.crops(rgb, crops)), crops)

@@ -1,8 +1,11 @@
 """Frame sources: camera, video file, single image, folder of images.
 
 `open_source("0")` is camera 0; a path is a video, an image or a folder of
-images (sorted by name). Every source yields `Frame`s and fails with a
-`SourceError` that says what is wrong in words a user can act on.
+images (sorted by name). Every source yields RGB `Frame`s (converted once,
+here) and fails with a `SourceError` that says what is wrong in words a user
+can act on. Nothing is dropped silently: a folder's unreadable files are
+listed in `skipped`, and a video that ends before the frame count its header
+announces says so in `ended_early()`.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from core.images import ImageReadError, read_rgb
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
@@ -22,10 +27,15 @@ class SourceError(RuntimeError):
     pass
 
 
+def is_camera_spec(spec: str | int | Path) -> bool:
+    """'0', '1', ... (or an int) name a camera; anything else is a path."""
+    return str(spec).isdigit()
+
+
 @dataclass
 class Frame:
-    image: np.ndarray          # BGR, as OpenCV reads it
-    index: int
+    image: np.ndarray          # RGB uint8
+    index: int                 # frame index in the file (image index in a folder)
     timestamp: float           # seconds: media time for files, monotonic clock for cameras
     name: str                  # the CSV's `source`: file name or camera:N
     captured_at: float = 0.0   # monotonic clock when capture handed it over (for latency)
@@ -38,9 +48,14 @@ class FrameSource:
     still = False              # frames are unrelated photos (no tracking across them)
     fps: float = 30.0
     length: int | None = None
+    name = ""
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
+
+    def ended_early(self) -> str | None:
+        """A sentence if the source delivered fewer frames than it announced, else None."""
+        return None
 
     def close(self) -> None:
         pass
@@ -65,7 +80,7 @@ class CameraSource(FrameSource):
             ok, image = self._cap.read()
             if not ok or image is None:
                 raise SourceError(f"{self.name} stopped delivering frames (disconnected?)")
-            yield Frame(image, index, time.monotonic(), self.name)
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index, time.monotonic(), self.name)
             index += 1
 
     def close(self) -> None:
@@ -75,33 +90,57 @@ class CameraSource(FrameSource):
 class VideoSource(FrameSource):
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._cap = cv2.VideoCapture(str(path))
-        ok = self._cap.isOpened()
-        first = self._cap.read()[1] if ok else None
-        if first is None:
-            self._cap.release()
-            raise SourceError(f"cannot read video {path}: the file is damaged or in a format OpenCV cannot decode")
-        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        self.name = path.name
+        self._cap = self._open()
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 1000 else 30.0
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.length = count if count > 0 else None
+        self.frames_read = 0
+        self._finished = False
+
+    def _open(self) -> cv2.VideoCapture:
+        cap = cv2.VideoCapture(str(self.path))
+        first = cap.read()[1] if cap.isOpened() else None
+        if first is None:
+            cap.release()
+            raise SourceError(f"cannot read video {self.path}: the file is damaged or in a format "
+                              f"OpenCV cannot decode")
+        cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        return cap
 
     def __iter__(self) -> Iterator[Frame]:
         index = 0
         while True:
             ok, image = self._cap.read()
             if not ok or image is None:
+                self._finished = True
                 return
-            yield Frame(image, index, index / self.fps, self.path.name)
+            self.frames_read = index + 1
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index, index / self.fps, self.name)
             index += 1
+
+    def rewind(self) -> None:
+        """Start again from the first frame (looped playback)."""
+        self._cap.release()
+        self._cap = self._open()
+        self._finished = False
+
+    def ended_early(self) -> str | None:
+        if self._finished and self.length is not None and self.frames_read < self.length:
+            return (f"{self.name} ended early: read {self.frames_read} of the {self.length} frames its "
+                    f"header announces (the file may be truncated or damaged)")
+        return None
 
     def close(self) -> None:
         self._cap.release()
 
 
 class ImageFilesSource(FrameSource):
-    """One image, or every image in a folder; unreadable files are skipped with a warning."""
+    """One image, or every image in a folder, in name order; read in any order by index.
+
+    Unreadable files are skipped and listed in `skipped`, never dropped silently.
+    """
 
     still = True
 
@@ -110,29 +149,47 @@ class ImageFilesSource(FrameSource):
             raise SourceError("no images found (looked for " + ", ".join(sorted(IMAGE_EXTENSIONS)) + ")")
         self.paths = paths
         self.length = len(paths)
+        self.name = paths[0].parent.name if len(paths) > 1 else paths[0].name
         self.skipped: list[str] = []
 
-    def __iter__(self) -> Iterator[Frame]:
-        for index, path in enumerate(self.paths):
-            image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-            if image is None:
+    def read(self, index: int) -> Frame | None:
+        """Image `index` as a frame, or None (and noted in `skipped`) if it cannot be read."""
+        path = self.paths[index]
+        try:
+            image = read_rgb(path)
+        except ImageReadError:
+            if path.name not in self.skipped:
                 self.skipped.append(path.name)
-                continue
-            yield Frame(image, index, 0.0, path.name)
+            return None
+        return Frame(image, index, 0.0, path.name)
+
+    def __iter__(self) -> Iterator[Frame]:
+        for index in range(len(self.paths)):
+            frame = self.read(index)
+            if frame is not None:
+                yield frame
+
+
+def input_files(spec: str | Path) -> list[Path]:
+    """The files a (non-camera) source spec reads: the file itself, or a folder's images."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+    return [path]
 
 
 def open_source(spec: str | int | Path) -> FrameSource:
-    text = str(spec)
-    if text.isdigit():
-        return CameraSource(int(text))
-    path = Path(text).expanduser()
+    if is_camera_spec(spec):
+        return CameraSource(int(str(spec)))
+    path = Path(str(spec)).expanduser()
     if not path.exists():
         raise SourceError(f"no such file or folder: {path}")
     if path.is_dir():
-        images = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
-        return ImageFilesSource(images)
+        return ImageFilesSource(input_files(path))
     if path.suffix.lower() in IMAGE_EXTENSIONS:
-        if cv2.imread(str(path), cv2.IMREAD_UNCHANGED) is None:
-            raise SourceError(f"cannot read image {path}: the file is damaged or not an image")
+        try:
+            read_rgb(path)
+        except ImageReadError as exc:
+            raise SourceError(str(exc)) from None
         return ImageFilesSource([path])
     return VideoSource(path)

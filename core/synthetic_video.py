@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 
 
-def astronaut_bgr() -> np.ndarray:
+def astronaut_rgb() -> np.ndarray:
     from skimage import data
-    return cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
+    return data.astronaut()
 
 
 def moving_face_frames(photo: np.ndarray, frames: int = 120, size: tuple[int, int] = (640, 480),
@@ -36,17 +36,19 @@ def moving_face_frames(photo: np.ndarray, frames: int = 120, size: tuple[int, in
     return out
 
 
-def write_video(path: str | Path, frames: list[np.ndarray], fps: float = 30.0) -> Path:
+def write_video(path: str | Path, frames: list[np.ndarray], fps: float = 30.0, fourcc: str = "mp4v") -> Path:
+    """Write RGB frames as a video file."""
     path = Path(path)
     h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
     if not writer.isOpened():
         raise RuntimeError(f"OpenCV cannot write {path}")
     for f in frames:
-        writer.write(f)
+        writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
     writer.release()
     return path
 
 
-def make_face_video(path: str | Path, frames: int = 120, size: tuple[int, int] = (640, 480)) -> Path:
-    return write_video(path, moving_face_frames(astronaut_bgr(), frames, size))
+def make_face_video(path: str | Path, frames: int = 120, size: tuple[int, int] = (640, 480),
+                    fps: float = 30.0) -> Path:
+    return write_video(path, moving_face_frames(astronaut_rgb(), frames, size), fps)

@@ -7,18 +7,18 @@ faces. A track ends when the model's confidence falls below a threshold.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import CropConfig, SmoothingConfig
-from core.detector import Detection
-from core.geometry import Crop, box_iou, crop_from_detection, crop_from_landmarks
+from core.config import SmoothingConfig
+from core.geometry import Crop, box_iou, crop_from_landmarks
 from core.landmarks import Layout
+from core.results import Box
 from core.smoothing import OneEuroFilter
 
 
-def points_box(points: np.ndarray) -> tuple[float, float, float, float]:
+def points_box(points: np.ndarray) -> Box:
     x0, y0 = points.min(axis=0)
     x1, y1 = points.max(axis=0)
     return float(x0), float(y0), float(x1), float(y1)
@@ -32,18 +32,16 @@ class Track:
     points: np.ndarray | None = None          # smoothed, frame pixels
     raw_points: np.ndarray | None = None      # as the model gave them
     score: float = 0.0
-    age: int = 0
-    extra: dict = field(default_factory=dict)
 
-    def box(self) -> tuple[float, float, float, float]:
+    def box(self) -> Box:
         return points_box(self.points) if self.points is not None else self.crop.box()
 
 
 class Tracker:
-    def __init__(self, layout: Layout, crop: CropConfig, smoothing: SmoothingConfig,
-                 max_faces: int = 8) -> None:
+    def __init__(self, layout: Layout, landmark_scale: float, smoothing: SmoothingConfig,
+                 max_faces: int = 16) -> None:
         self.layout = layout
-        self.crop_config = crop
+        self.landmark_scale = landmark_scale
         self.smoothing = smoothing
         self.max_faces = max_faces
         self.tracks: list[Track] = []
@@ -57,16 +55,21 @@ class Tracker:
         s = self.smoothing
         return OneEuroFilter(s.min_cutoff, s.beta, s.d_cutoff)
 
-    def add_detections(self, detections: list[Detection]) -> None:
-        """Start tracks for detections that no current track already covers."""
-        for det in detections:
-            if len(self.tracks) >= self.max_faces:
-                break
-            if any(box_iou(det.box, t.box()) > 0.3 for t in self.tracks):
+    def add_detections(self, boxes: list[Box], crops: list[Crop], scores: list[float]) -> bool:
+        """Start tracks for detections (best first) that no current track already covers.
+
+        Returns True when faces were left out because `max_faces` tracks exist.
+        """
+        limit_hit = False
+        for box, crop, score in zip(boxes, crops, scores):
+            if any(box_iou(box, t.box()) > 0.3 for t in self.tracks):
                 continue
-            crop = crop_from_detection(det.box, self.crop_config, det.eyes)
-            self.tracks.append(Track(self._next_id, crop, self.new_filter(), score=det.score))
+            if len(self.tracks) >= self.max_faces:
+                limit_hit = True
+                break
+            self.tracks.append(Track(self._next_id, crop, self.new_filter(), score=score))
             self._next_id += 1
+        return limit_hit
 
     def update(self, track: Track, raw_points: np.ndarray, score: float, timestamp: float,
                smooth: bool) -> None:
@@ -79,8 +82,7 @@ class Tracker:
             track.filter(raw_points, timestamp, scale)      # keep the filter warm for a switch-on
             track.points = raw_points
         # Next frame's crop comes from the model's own (unsmoothed) answer: smoothing lags.
-        track.crop = crop_from_landmarks(raw_points, self.layout, self.crop_config)
-        track.age += 1
+        track.crop = crop_from_landmarks(raw_points, self.layout, self.landmark_scale)
 
     def prune(self, min_score: float) -> list[Track]:
         """Drop tracks the model lost (returned) and duplicates of the same face."""

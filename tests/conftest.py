@@ -6,7 +6,6 @@ import os
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,8 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import ModelConfig  # noqa: E402
+from core.images import write_image  # noqa: E402
 from core.model import MobileFAN, save_checkpoint  # noqa: E402
-from core.synthetic_video import astronaut_bgr, make_face_video  # noqa: E402
+from core.synthetic_video import astronaut_rgb, make_face_video  # noqa: E402
+
+# Window settings of test runs go to a throw-away file, never the user's (inherited by subprocesses).
+os.environ.setdefault("MOBILEFAN_SETTINGS", str(Path(os.environ.get("TMPDIR", "/tmp"))
+                                                / f"mobilefan-test-settings-{os.getpid()}.ini"))
 
 # The astronaut's nose in skimage.data.astronaut() (512x512), read off the
 # photo by eye, independent of any code under test.
@@ -25,23 +29,24 @@ ASTRONAUT_FACE_CENTRE = (224, 125)
 
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
-    return astronaut_bgr()
+    """RGB, as every frame is inside the app."""
+    return astronaut_rgb()
 
 
 @pytest.fixture(scope="session")
 def photo_dir(tmp_path_factory, astronaut) -> Path:
     """A folder of photos: one face (jpg), two faces (png), no face (ppm), and a corrupt file."""
     d = tmp_path_factory.mktemp("photos")
-    cv2.imwrite(str(d / "astronaut.jpg"), astronaut)
-    cv2.imwrite(str(d / "pair.png"), two_faces(astronaut))
+    write_image(d / "astronaut.jpg", astronaut)
+    write_image(d / "pair.png", two_faces(astronaut))
     from skimage import data
-    cv2.imwrite(str(d / "coffee.ppm"), cv2.cvtColor(data.coffee(), cv2.COLOR_RGB2BGR))
+    write_image(d / "coffee.ppm", data.coffee())
     (d / "broken.jpg").write_bytes(b"not really a jpeg")
     return d
 
 
 def two_faces(astronaut: np.ndarray) -> np.ndarray:
-    return np.hstack([astronaut, cv2.flip(astronaut, 1)])
+    return np.hstack([astronaut, astronaut[:, ::-1]])
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,31 @@
 import csv
+import os
+import resource
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.images import write_image
+from core.recorder import csv_header
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run(*args, timeout=300):
+def run(*args, timeout=300, **kw):
     return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, **kw)
 
 
 def test_help_lists_the_options():
     out = run("--help")
     assert out.returncode == 0
-    for option in ("--source", "--points", "--csv", "--headless", "--max-frames", "--save-overlay"):
+    for option in ("--source", "--points", "--csv", "--headless", "--max-frames", "--save-overlay", "--overwrite",
+                   "--max-faces", "--loop", "--interval", "--verbose"):
         assert option in out.stdout
 
 
@@ -31,7 +42,19 @@ def test_headless_folder_of_photos(tmp_path, photo_dir, tiny_weights):
         assert "x_67" in row and "y_67" in row
     assert by_file == {"astronaut.jpg": 1, "pair.png": 2}      # coffee has no face
     assert "broken.jpg" in result.stderr                        # said, not crashed
-    assert sorted(p.name for p in overlays.iterdir()) == ["astronaut.jpg", "coffee.jpg", "pair.jpg"]
+    assert "coffee.ppm: no face found" in result.stderr         # a per-file line for a photo without a face
+    # Overlay names keep the photo's extension: a.jpg and a.png can never collide.
+    assert sorted(p.name for p in overlays.iterdir()) == ["astronaut.jpg.jpg", "coffee.ppm.jpg", "pair.png.jpg"]
+
+
+def test_photos_with_the_same_stem_keep_separate_overlays(tmp_path, astronaut, tiny_weights):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_image(photos / "a.jpg", astronaut)
+    write_image(photos / "a.png", astronaut[:, ::-1])
+    result = run("--headless", "--source", photos, "--weights", tiny_weights, "--save-overlay", tmp_path / "o")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a.jpg.jpg", "a.png.jpg"]
 
 
 def test_headless_video_with_max_frames(tmp_path, face_video, tiny_weights):
@@ -41,6 +64,15 @@ def test_headless_video_with_max_frames(tmp_path, face_video, tiny_weights):
     assert result.returncode == 0, result.stderr
     frames = {row["frame"] for row in csv.DictReader(out_csv.open())}
     assert frames == {str(i) for i in range(25)}
+
+
+def test_quiet_console_unless_verbose(tmp_path, face_video, tiny_weights):
+    quiet = run("--headless", "--source", face_video, "--weights", tiny_weights, "--max-frames", 3)
+    assert quiet.returncode == 0
+    for noise in ("W0000", "XNNPACK", "absl::InitializeLog"):
+        assert noise not in quiet.stderr
+    loud = run("--headless", "--source", face_video, "--weights", tiny_weights, "--max-frames", 3, "--verbose")
+    assert "XNNPACK" in loud.stderr or "W0000" in loud.stderr
 
 
 def test_missing_weights_exit_cleanly(tmp_path, face_video):
@@ -69,3 +101,178 @@ def test_unreadable_video_exits_cleanly(tmp_path, tiny_weights):
     result = run("--headless", "--source", bad, "--weights", tiny_weights)
     assert result.returncode == 2
     assert "cannot read video" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---- no run ever destroys a user's file --------------------------------------------------------------
+
+def test_csv_naming_the_source_video_is_refused(tmp_path, face_video, tiny_weights):
+    video = tmp_path / "talk.mp4"
+    video.write_bytes(face_video.read_bytes())
+    before = video.read_bytes()
+    for extra in ((), ("--overwrite",)):
+        result = run("--headless", "--source", video, "--weights", tiny_weights, "--csv", video, *extra)
+        assert result.returncode == 2 and "is the input" in result.stderr
+        assert video.read_bytes() == before
+
+
+def test_an_existing_csv_is_kept_unless_overwrite(tmp_path, face_video, tiny_weights):
+    out = tmp_path / "take1.csv"
+    out.write_text("my earlier take\n")
+    result = run("--headless", "--source", face_video, "--weights", tiny_weights, "--csv", out, "--max-frames", 2)
+    assert result.returncode == 2 and "already exists" in result.stderr and "--overwrite" in result.stderr
+    assert out.read_text() == "my earlier take\n"
+    result = run("--headless", "--source", face_video, "--weights", tiny_weights, "--csv", out, "--max-frames", 2,
+                 "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().startswith("frame,face_id")
+
+
+def test_a_run_that_fails_to_start_leaves_an_existing_csv_alone(tmp_path, face_video, tiny_weights):
+    out = tmp_path / "keep.csv"
+    out.write_text("keep me\n")
+    photos_file = tmp_path / "not_a_folder"
+    photos_file.write_text("x")
+    # Bad overlay folder: checked before the CSV is opened, even with --overwrite.
+    result = run("--headless", "--source", face_video, "--weights", tiny_weights, "--csv", out, "--overwrite",
+                 "--save-overlay", photos_file)
+    assert result.returncode == 2 and "is a file" in result.stderr
+    # Weights that do not load: the CSV is opened only once everything else is ready.
+    result = run("--headless", "--source", face_video, "--weights", tmp_path / "absent.pt", "--csv", out,
+                 "--overwrite")
+    assert result.returncode == 2
+    assert out.read_text() == "keep me\n"
+
+
+def test_overlays_inside_the_input_folder_are_refused(tmp_path, photo_dir, tiny_weights):
+    before = sorted(p.name for p in photo_dir.iterdir())
+    for target in (photo_dir, photo_dir / "overlays"):
+        result = run("--headless", "--source", photo_dir, "--weights", tiny_weights, "--save-overlay", target)
+        assert result.returncode == 2 and "inside the input folder" in result.stderr
+    assert sorted(p.name for p in photo_dir.iterdir()) == before
+
+
+def test_existing_overlays_are_not_replaced_unless_overwrite(tmp_path, photo_dir, tiny_weights):
+    overlays = tmp_path / "o"
+    overlays.mkdir()
+    (overlays / "astronaut.jpg.jpg").write_bytes(b"mine")
+    result = run("--headless", "--source", photo_dir, "--weights", tiny_weights, "--save-overlay", overlays)
+    assert result.returncode == 2 and "already holds overlays" in result.stderr
+    assert (overlays / "astronaut.jpg.jpg").read_bytes() == b"mine"
+
+
+def test_unwritable_overlay_folder_is_an_error_not_a_claim(photo_dir, tiny_weights):
+    """/proc takes no files, not even root's (a read-only folder would not stop root)."""
+    result = run("--headless", "--source", photo_dir, "--weights", tiny_weights, "--save-overlay",
+                 "/proc/self/overlays")
+    assert result.returncode == 2 and "cannot write there" in result.stderr
+    assert "overlays in" not in result.stdout
+
+
+def test_failed_overlay_write_is_an_error(tmp_path, photo_dir, tiny_weights):
+    """A folder that cannot take the image (here: a folder in the way of the file name)."""
+    overlays = tmp_path / "o"
+    (overlays / "coffee.ppm.jpg").mkdir(parents=True)
+    result = run("--headless", "--source", photo_dir, "--weights", tiny_weights, "--save-overlay", overlays,
+                 "--overwrite")
+    assert result.returncode == 1
+    assert "cannot write image" in result.stderr and "coffee.ppm.jpg" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _limit_file_size(limit):
+    def apply():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)        # a write past the limit fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_disk_full_mid_run_gives_one_message_and_whole_rows(tmp_path, face_video, tiny_weights):
+    out = tmp_path / "full.csv"
+    result = run("--headless", "--source", face_video, "--weights", tiny_weights, "--csv", out,
+                 preexec_fn=_limit_file_size(12_000))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "full.csv" in errors[0] and "whole rows" in errors[0]
+    lines = out.read_text().split("\n")
+    assert lines[-1] == ""                                    # ends on a whole row
+    rows = list(csv.reader(lines[:-1]))
+    assert rows[0] == csv_header(68) and len(rows) > 3
+    assert all(len(r) == len(rows[0]) for r in rows)
+    assert out.stat().st_size <= 12_000
+
+
+def test_dev_full_is_one_clear_line(face_video, tiny_weights):
+    result = run("--headless", "--source", face_video, "--weights", tiny_weights, "--csv", "/dev/full",
+                 "--overwrite")
+    assert result.returncode == 2
+    assert "No space left" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---- nothing dropped silently ---------------------------------------------------------------------------
+
+def face_grid(astronaut, rows=3, cols=4, size=256):
+    """A 'group photo': rows x cols copies of a real face, each mirrored or not."""
+    import cv2
+    tile = cv2.resize(astronaut, (size, size))
+    grid = [[tile if (r + c) % 2 == 0 else tile[:, ::-1] for c in range(cols)] for r in range(rows)]
+    return np.vstack([np.hstack(row) for row in grid])
+
+
+def test_a_photo_of_12_faces_gives_12_rows(tmp_path, astronaut, tiny_weights):
+    photo = tmp_path / "group.jpg"
+    write_image(photo, face_grid(astronaut))
+    out = tmp_path / "group.csv"
+    result = run("--headless", "--source", photo, "--csv", out)           # the shipped 68-point model
+    assert result.returncode == 0, result.stderr
+    assert len(list(csv.DictReader(out.open()))) == 12
+    capped = tmp_path / "capped.csv"
+    result = run("--headless", "--source", photo, "--weights", tiny_weights, "--csv", capped, "--max-faces", 5)
+    assert result.returncode == 0
+    assert len(list(csv.DictReader(capped.open()))) == 5
+    assert "12 faces found, landmarks for the first 5 only" in result.stderr
+
+
+def test_a_truncated_video_is_reported(tmp_path, tiny_weights):
+    from core.synthetic_video import astronaut_rgb, moving_face_frames, write_video
+    clip = write_video(tmp_path / "clip.avi", moving_face_frames(astronaut_rgb(), 40, (160, 120)), 30, "MJPG")
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) // 2])
+    result = run("--headless", "--source", clip, "--weights", tiny_weights)
+    assert result.returncode == 0
+    assert "ended early: read" in result.stderr and "of the 40 frames" in result.stderr
+
+
+def test_a_checkpoint_with_nan_weights_fails_to_load(tmp_path, face_video):
+    import torch
+
+    from core.config import ModelConfig
+    from core.model import MobileFAN, save_checkpoint
+    model = MobileFAN(ModelConfig(width=0.35, deconv_channels=16))
+    with torch.no_grad():
+        model.head.bias.fill_(float("nan"))
+    save_checkpoint(model, tmp_path / "nan.pt")
+    result = run("--headless", "--source", face_video, "--weights", tmp_path / "nan.pt")
+    assert result.returncode == 2 and "nan.pt" in result.stderr and "non-finite" in result.stderr
+
+
+# ---- stopping ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_headless_stops_on_a_signal_with_a_whole_csv(tmp_path, tiny_weights, signum):
+    from core.synthetic_video import make_face_video
+    video = make_face_video(tmp_path / "long.mp4", frames=600, size=(320, 240))
+    out = tmp_path / "sig.csv"
+    proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "--headless", "--source", str(video),
+                             "--weights", str(tiny_weights), "--csv", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 20):
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    sent = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 1.5
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    lines = out.read_text().split("\n")
+    assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))

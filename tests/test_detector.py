@@ -8,7 +8,7 @@ from core.detector import BlazeFaceDetector, Detection, non_max_suppression
 
 @pytest.fixture(scope="module")
 def detector():
-    det = BlazeFaceDetector("full", 0.5, max_faces=8)
+    det = BlazeFaceDetector("full", 0.5)
     yield det
     det.close()
 
@@ -18,7 +18,7 @@ def contains(box, point):
 
 
 def test_finds_the_face_in_a_real_photo(detector, astronaut):
-    faces = detector.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB))
+    faces = detector.detect(astronaut)
     assert len(faces) == 1
     assert contains(faces[0].box, ASTRONAUT_FACE_CENTRE)
     (lx, ly), (rx, ry) = faces[0].eyes
@@ -29,13 +29,13 @@ def test_finds_the_face_in_a_real_photo(detector, astronaut):
 def test_short_range_model_also_works_offline(astronaut):
     det = BlazeFaceDetector("short", 0.5)
     try:
-        assert len(det.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB))) == 1
+        assert len(det.detect(astronaut)) == 1
     finally:
         det.close()
 
 
 def test_multiple_faces(detector, astronaut):
-    faces = detector.detect_tiled(cv2.cvtColor(two_faces(astronaut), cv2.COLOR_BGR2RGB))
+    faces = detector.detect_tiled(two_faces(astronaut))
     assert len(faces) == 2
     left, right = sorted(faces, key=lambda f: f.box[0])
     assert contains(left.box, ASTRONAUT_FACE_CENTRE)
@@ -51,9 +51,21 @@ def test_tiling_finds_a_small_face_in_a_large_image(detector, astronaut):
     canvas = np.full((1600, 2400, 3), 90, np.uint8)
     small = cv2.resize(astronaut, (256, 256))
     canvas[1200:1456, 1900:2156] = small
-    faces = detector.detect_tiled(cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB))
+    faces = detector.detect_tiled(canvas)
     cx, cy = ASTRONAUT_FACE_CENTRE
     assert any(contains(f.box, (1900 + cx / 2, 1200 + cy / 2)) for f in faces)
+
+
+def test_crop_for_a_detection_frames_the_face_like_the_landmarks(detector, astronaut):
+    """The detector's own calibration puts the crop where a landmark crop would be:
+    centred near the face centre, rotated with the eyes, about 1.2 box sides wide."""
+    face = detector.detect(astronaut)[0]
+    crop = detector.crop_for(face, 1.35)
+    w = face.box[2] - face.box[0]
+    assert 1.0 * w < crop.side < 1.5 * w
+    assert contains(face.box, (crop.cx, crop.cy))
+    wider = detector.crop_for(face, 1.7)                # a model trained with a looser framing
+    assert abs(wider.side / crop.side - 1.7 / 1.35) < 1e-9
 
 
 def test_nms_keeps_one_box_per_face():

@@ -3,8 +3,7 @@ import math
 import cv2
 import numpy as np
 
-from core.config import CropConfig
-from core.geometry import Crop, crop_from_detection, crop_from_landmarks, crop_to_frame, frame_to_crop, warp_crop
+from core.geometry import Crop, crop_from_box, crop_from_landmarks, crop_to_frame, frame_to_crop, warp_crop
 from core.landmarks import LAYOUT_68
 
 
@@ -35,14 +34,16 @@ def test_tilted_face_crops_upright():
     tilt = math.radians(20)
     rot = np.array([[math.cos(tilt), -math.sin(tilt)], [math.sin(tilt), math.cos(tilt)]])
     tilted = upright @ rot.T + (200, 150)
-    crop = crop_from_landmarks(tilted, LAYOUT_68, CropConfig())
+    crop = crop_from_landmarks(tilted, LAYOUT_68, 1.35)
     assert abs(crop.angle - tilt) < 1e-6
     in_crop = frame_to_crop(crop, tilted, 128)
     assert abs(in_crop[36, 1] - in_crop[45, 1]) < 1e-6           # eyes level in the crop
     assert in_crop.min() >= 0 and in_crop.max() <= 127            # whole face inside
 
 
-def test_detection_crop_rotates_with_the_eyes():
-    crop = crop_from_detection((100, 100, 200, 200), CropConfig(), eyes=((120, 130), (180, 150)))
+def test_detection_crop_rotates_with_the_eyes_and_scales_with_the_framing():
+    crop = crop_from_box((100, 100, 200, 200), 0.9, 0.0, 1.35, eyes=((120, 130), (180, 150)))
     assert abs(crop.angle - math.atan2(20, 60)) < 1e-9
-    assert crop.side > 100
+    assert abs(crop.side - 1.35 * 0.9 * 100) < 1e-9
+    shifted = crop_from_box((100, 100, 200, 200), 0.9, 0.1, 1.35)
+    assert (shifted.cx, shifted.cy) == (150, 160)          # 0.1 box heights down the (upright) face

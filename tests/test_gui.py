@@ -1,6 +1,8 @@
-"""The real window, offscreen: it starts, shows frames, records, and closes cleanly."""
+"""The real window, offscreen: it starts, shows frames, records, handles keys, and closes cleanly."""
 import csv
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -9,10 +11,15 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app.main_window import MainWindow  # noqa: E402
+from app.qt_platform import (PlatformError, XCB_LIBRARIES, check_can_open_window, check_pyside_release,  # noqa: E402
+                             missing_xcb_packages, use_pyside_plugins)
 from core.config import PipelineConfig  # noqa: E402
+from core.recorder import csv_header  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def qapp():
     return QApplication.instance() or QApplication([])
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
 def wait_for(qapp, condition, timeout=60.0):
@@ -32,42 +44,58 @@ def wait_for(qapp, condition, timeout=60.0):
     return False
 
 
-def test_window_processes_video_records_and_closes(qapp, tmp_path, face_video, tiny_weights):
-    window = MainWindow(PipelineConfig(weights=tiny_weights, detector_range="full", min_track_score=0.0))
+def make_window(weights, settings, **config):
+    config.setdefault("detector_range", "full")
+    config.setdefault("runtime", "onnxruntime")
+    window = MainWindow(PipelineConfig(weights=weights, **config), settings=settings)
     window.show()
+    return window
+
+
+def close(qapp, window):
+    window.close()
+    assert wait_for(qapp, lambda: not window.worker.isRunning(), 10)
+
+
+def rows_of(path):
+    return list(csv.DictReader(Path(path).open()))
+
+
+def test_window_processes_video_records_and_closes(qapp, tmp_path, face_video, tiny_weights, settings):
+    window = make_window(tiny_weights, settings, min_track_score=0.0)
     window.start(str(face_video))
     assert wait_for(qapp, lambda: window.frames_shown >= 5), "no frames reached the window"
     out = tmp_path / "gui.csv"
     window.start_recording(out)
     assert wait_for(qapp, lambda: window.last_stats and (window.last_stats.recording_rows or 0) >= 5)
     assert "recording" in window.rows_label.text()
-    assert window.plot.points() > 0 and "fps" in window.stats_label.text()
+    assert window.plot.isVisible() and window.plot.points() > 0 and "fps" in window.stats_label.text()
     start = time.monotonic()
     window.close()
     assert time.monotonic() - start < 1.5
     assert not window.worker.isRunning()
-    rows = list(csv.DictReader(out.open()))
+    rows = rows_of(out)
     assert len(rows) >= 5 and all(r["source"] == "face.mp4" for r in rows)
 
 
-def test_missing_camera_shows_a_message_and_a_file_still_opens(qapp, face_video, tiny_weights):
-    window = MainWindow(PipelineConfig(weights=tiny_weights))
-    window.show()
+def test_missing_camera_says_so_once_and_a_file_still_opens(qapp, face_video, tiny_weights, settings):
+    window = make_window(tiny_weights, settings)
     window.start("9")
-    assert wait_for(qapp, lambda: "no camera at index 9" in window.banner.text())
+    assert wait_for(qapp, lambda: "no camera at index 9" in window.video.message)
+    assert window.video.message.count("no camera at index 9") == 1
+    assert window.video.message.count("open a video file") + window.video.message.count("Open file") <= 2
     window.open_source(str(face_video))
     assert wait_for(qapp, lambda: window.frames_shown >= 3)
-    window.close()
-    assert not window.worker.isRunning()
+    close(qapp, window)
 
 
-def test_without_weights_the_window_starts_and_says_so(qapp, tmp_path, face_video):
-    window = MainWindow(PipelineConfig(weights=tmp_path / "absent.pt"))
-    window.show()
+def test_without_weights_the_window_starts_and_says_so(qapp, tmp_path, face_video, settings):
+    window = make_window(tmp_path / "absent.pt", settings)
     window.start(str(face_video))
     assert wait_for(qapp, lambda: "No trained weights" in window.banner.text())
     assert wait_for(qapp, lambda: window.frames_shown >= 3)      # video still plays
-    window.close()
+    assert window.video.notice == ""                            # no "No face found" without a model
+    close(qapp, window)
 
 
 def test_main_py_gui_run_with_max_frames(tmp_path, face_video, tiny_weights):
@@ -78,6 +106,240 @@ def test_main_py_gui_run_with_max_frames(tmp_path, face_video, tiny_weights):
          "--max-frames", "30", "--csv", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    rows = list(csv.DictReader(out.open()))
-    assert 1 <= len(rows) <= 31
-    assert len({r["frame"] for r in rows}) == len(rows)
+    rows = rows_of(out)
+    frames = {r["frame"] for r in rows}
+    assert 1 <= len(frames) <= 30                               # at most the 30 processed frames
+    assert len({(r["frame"], r["face_id"]) for r in rows}) == len(rows)   # no row twice
+
+
+def test_the_window_runs_thousands_of_frames_without_losing_references(tmp_path, tiny_weights):
+    """The regression guard for PySide6 6.12.0's refcount bug (it aborted after ~350 frames):
+    2000 frames through the real window, every one recorded, and the reference counts of
+    None and True flat (6.12.0 drops ~220 a frame; rescaling plot axes every frame adds ~1)."""
+    from core.synthetic_video import make_face_video
+    clip = make_face_video(tmp_path / "long.mp4", frames=2000, size=(320, 240))
+    out, report = tmp_path / "long.csv", tmp_path / "report.json"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, str(ROOT / "tests" / "helpers" / "gui_long_run.py"), str(report), "--",
+                             "--source", str(clip), "--weights", str(tiny_weights), "--every-frame",
+                             "--max-frames", "2000", "--csv", str(out), "--runtime", "onnxruntime"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads(report.read_text())
+    frames, nones, trues = zip(*data["samples"])
+    assert frames[-1] >= 2000
+    assert abs(nones[-1] - nones[0]) < 200, nones
+    assert abs(trues[-1] - trues[0]) < 50, trues
+    rows = rows_of(out)
+    assert sorted({int(r["frame"]) for r in rows}) == list(range(2000))      # every frame, none twice
+    assert out.read_text().endswith("\n")
+
+
+def test_pause_and_step_with_the_keyboard(qapp, face_video, tiny_weights, settings):
+    window = make_window(tiny_weights, settings)
+    window.start(str(face_video))
+    assert wait_for(qapp, lambda: window.frames_shown >= 3)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    assert window.pause_button.isChecked()
+    assert wait_for(qapp, lambda: window.last_stats.paused, 5)
+    time.sleep(0.2)
+    qapp.processEvents()
+    shown = window.frames_shown
+    wait_for(qapp, lambda: False, 0.4)
+    assert window.frames_shown == shown                          # paused: nothing new
+    assert "Paused" in window.video.notice
+    QTest.keyClick(window, Qt.Key.Key_Right)                     # one frame forward
+    assert wait_for(qapp, lambda: window.frames_shown == shown + 1, 5)
+    wait_for(qapp, lambda: False, 0.3)
+    assert window.frames_shown == shown + 1
+    QTest.keyClick(window, Qt.Key.Key_Space)                     # and on again
+    assert wait_for(qapp, lambda: window.frames_shown > shown + 3, 10)
+    close(qapp, window)
+
+
+def test_a_folder_moves_on_request_and_back(qapp, photo_dir, tiny_weights, settings):
+    window = make_window(tiny_weights, settings, min_track_score=0.0)
+    window.start(str(photo_dir))
+    assert wait_for(qapp, lambda: window.last_stats and window.last_stats.frame_name == "astronaut.jpg")
+    assert not window.plot.isVisible()                           # no rates to plot for photos
+    assert "photo astronaut.jpg" in window.stats_label.text()
+    wait_for(qapp, lambda: False, 0.5)
+    assert window.last_stats.frame_name == "astronaut.jpg"      # stays until asked
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_Right)
+    assert wait_for(qapp, lambda: window.last_stats.frame_name == "coffee.ppm")
+    assert window.video.notice == "No face found"
+    QTest.keyClick(window, Qt.Key.Key_Left)
+    assert wait_for(qapp, lambda: window.last_stats.frame_name == "astronaut.jpg")
+    assert window.video.notice == ""
+    close(qapp, window)
+
+
+def test_snapshot_and_record_keys(qapp, tmp_path, face_video, tiny_weights, settings):
+    settings.setValue("paths/snapshots", str(tmp_path / "shots"))
+    settings.setValue("recording/csv", str(tmp_path / "take.csv"))
+    window = make_window(tiny_weights, settings, min_track_score=0.0)
+    window.start(str(face_video))
+    assert wait_for(qapp, lambda: window.frames_shown >= 3)
+    window.activateWindow()
+    QTest.keyClick(window, Qt.Key.Key_S)
+    shots = list((tmp_path / "shots").glob("mobilefan-*.png"))
+    assert len(shots) == 1 and shots[0].stat().st_size > 1000
+    QTest.keyClick(window, Qt.Key.Key_R)
+    assert wait_for(qapp, lambda: window.recording.active and (window.last_stats.recording_rows or 0) >= 3)
+    QTest.keyClick(window, Qt.Key.Key_R)
+    assert wait_for(qapp, lambda: not window.recording.active)
+    first_take = (tmp_path / "take.csv").read_text()
+    assert len(first_take.splitlines()) >= 4
+    # Start again with the same path: the first take is kept, the second gets a fresh name.
+    QTest.keyClick(window, Qt.Key.Key_R)
+    assert wait_for(qapp, lambda: window.recording.active)
+    assert window.recording.path.endswith("take-2.csv") and "take.csv exists" in window.rows_label.text()
+    assert wait_for(qapp, lambda: (window.last_stats.recording_rows or 0) >= 2)
+    close(qapp, window)
+    assert (tmp_path / "take.csv").read_text() == first_take
+    assert len(rows_of(tmp_path / "take-2.csv")) >= 2
+
+
+def test_recording_to_the_input_video_is_refused(qapp, tmp_path, face_video, tiny_weights, settings):
+    video = tmp_path / "input.mp4"
+    video.write_bytes(face_video.read_bytes())
+    before = video.read_bytes()
+    window = make_window(tiny_weights, settings)
+    window.start(str(video))
+    assert wait_for(qapp, lambda: window.frames_shown >= 2)
+    assert window.start_recording(video) is None
+    assert "is the input" in window.banner.text() and not window.record_button.isChecked()
+    close(qapp, window)
+    assert video.read_bytes() == before
+
+
+def test_a_failed_recording_write_is_shown_and_the_window_keeps_running(qapp, tmp_path, face_video, tiny_weights,
+                                                                       settings, monkeypatch):
+    import errno
+
+    import core.recorder
+    window = make_window(tiny_weights, settings, min_track_score=0.0)
+    window.start(str(face_video))
+    window.start_recording(tmp_path / "r.csv")
+    assert wait_for(qapp, lambda: window.recording.active and window.last_stats
+                    and (window.last_stats.recording_rows or 0) >= 2)
+
+    def full_disk(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(core.recorder.os, "write", full_disk)
+    assert wait_for(qapp, lambda: not window.recording.active, 10)
+    monkeypatch.undo()
+    assert "No space left" in window.banner.text() and "whole rows" in window.banner.text()
+    shown = window.frames_shown
+    assert wait_for(qapp, lambda: window.frames_shown > shown + 3)   # the video goes on
+    close(qapp, window)
+    lines = (tmp_path / "r.csv").read_text().split("\n")
+    assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
+
+
+def test_settings_and_geometry_are_remembered(qapp, tmp_path, face_video, tiny_weights, settings):
+    window = make_window(tiny_weights, settings)
+    assert window.minimumWidth() >= 800 and window.minimumHeight() >= 500
+    window.resize(860, 700)               # the offscreen screen is 800 x 800: stay within its height
+    window.min_cutoff.setValue(2.5)
+    window.beta.setValue(7.0)
+    window.loop_check.setChecked(True)
+    window.show_checks["boxes"].setChecked(False)
+    window.interval_spin.setValue(3.0)
+    window.start(str(face_video))
+    close(qapp, window)
+    again = make_window(tiny_weights, QSettings(settings.fileName(), QSettings.Format.IniFormat))
+    assert again.min_cutoff.value() == 2.5 and again.beta.value() == 7.0
+    assert again.loop_check.isChecked() and not again.show_checks["boxes"].isChecked()
+    assert again.interval_spin.value() == 3.0
+    assert again.height() == 700                                # not the 760 of a first start
+    again.close()
+
+
+def test_closing_while_the_worker_is_busy_waits_for_it(qapp, face_video, tiny_weights, settings):
+    """A frame that takes longer than a second (a huge photo, a model loading) must not abort the app."""
+    window = make_window(tiny_weights, settings)
+    window.start(str(face_video))
+    assert wait_for(qapp, lambda: window.frames_shown >= 2)
+    window.worker.submit(lambda: time.sleep(2.0))            # the worker is busy for 2 s
+    wait_for(qapp, lambda: False, 0.1)
+    window.close()
+    assert window.isVisible() and window.worker.isRunning()  # not destroyed under the running thread
+    assert "Finishing" in window.banner.text()
+    assert wait_for(qapp, lambda: not window.isVisible(), 10)
+    assert not window.worker.isRunning()
+
+
+def run_gui_process(args, **kw):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env.update(kw.pop("env", {}))
+    return subprocess.Popen([sys.executable, str(ROOT / "main.py"), *map(str, args)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+@pytest.mark.parametrize("signum,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_closes_the_window_within_a_second_with_a_whole_csv(tmp_path, face_video, tiny_weights, signum,
+                                                                      code):
+    out = tmp_path / "sig.csv"
+    proc = run_gui_process(["--source", face_video, "--weights", tiny_weights, "--csv", out, "--loop"])
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.exists() and out.read_text().count("\n") >= 10):
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(0.05)
+    proc.send_signal(signum)
+    sent = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 1.5
+    assert proc.returncode == code, err[-2000:]
+    assert "KeyboardInterrupt" not in err and "Traceback" not in err
+    lines = out.read_text().split("\n")
+    assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
+
+
+def test_max_frames_with_a_failing_source_exits(tiny_weights):
+    proc = run_gui_process(["--source", "9", "--weights", tiny_weights, "--max-frames", 10])
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1 and "no camera at index 9" in err
+
+
+# ---- starting on a Linux desktop --------------------------------------------------------------------------
+
+def test_missing_xcb_libraries_are_named_as_packages():
+    missing = {"libxcb-cursor.so.0", "libxcb-icccm.so.4"}
+    packages = missing_xcb_packages(loads=lambda soname: soname not in missing)
+    assert packages == ["libxcb-cursor0", "libxcb-icccm4"]
+    env = {"DISPLAY": ":0"}
+    with pytest.raises(PlatformError, match="sudo apt install libxcb-cursor0 libxcb-icccm4"):
+        check_can_open_window(env, "linux", loads=lambda soname: soname not in missing)
+    check_can_open_window(env, "linux", loads=lambda soname: True)                  # all there: fine
+    check_can_open_window({"QT_QPA_PLATFORM": "offscreen"}, "linux", loads=lambda s: False)   # not xcb
+    check_can_open_window({}, "darwin", loads=lambda s: False)                       # not Linux
+    assert set(XCB_LIBRARIES.values()) >= {"libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1"}
+
+
+def test_no_display_is_one_clear_line_and_no_abort(tmp_path, face_video, tiny_weights):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["QT_QPA_PLATFORM"] = "xcb"
+    result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--source", str(face_video),
+                             "--weights", str(tiny_weights)], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "no display" in lines[0] and "--headless" in lines[0]
+
+
+def test_opencv_qt_plugins_never_shadow_pysides():
+    env = {"QT_QPA_PLATFORM_PLUGIN_PATH": "/x/site-packages/cv2/qt/plugins", "QT_QPA_FONTDIR": "/x/cv2/qt/fonts",
+           "QT_PLUGIN_PATH": "/opt/mine/plugins"}
+    use_pyside_plugins(env)
+    assert env == {"QT_PLUGIN_PATH": "/opt/mine/plugins"}           # only OpenCV's are dropped
+
+
+def test_the_pinned_pyside_keeps_its_references(monkeypatch):
+    check_pyside_release()                                          # the installed (pinned) one is sound
+    import app.qt_platform as qp
+    monkeypatch.setattr(qp, "pyside_loses_references", lambda: True)
+    with pytest.raises(PlatformError, match="reference-counting bug.*requirements.txt"):
+        qp.check_pyside_release()

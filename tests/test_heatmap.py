@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap, render_heatmaps
+from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap
+from core.training.targets import render_heatmaps
 
 
 def render(pts, size, sigma):
@@ -39,6 +40,18 @@ def test_decoding_survives_noise():
 def test_flat_heatmap_does_not_crash():
     decoded, scores = decode_heatmaps(np.zeros((5, 32, 32), np.float32))
     assert np.isfinite(decoded).all() and (scores == 0).all()
+
+
+def test_faces_decode_together_as_they_do_one_by_one():
+    rng = np.random.default_rng(4)
+    pts = rng.uniform(3, 28, (3, 68, 2))
+    maps = render(pts, 32, 1.5)                       # (3 faces, 68, 32, 32)
+    together, scores = decode_heatmaps(maps)
+    assert together.shape == (3, 68, 2) and scores.shape == (3, 68)
+    for face in range(3):
+        alone, _ = decode_heatmaps(maps[face])
+        assert np.allclose(together[face], alone)
+    assert np.abs(together - pts).max() < 0.1
 
 
 def test_heatmap_input_coordinate_maps_invert():

@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.data.manifest import FaceRecord, append_record
-from core.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
-                         similarity_map)
+from core.config import ModelConfig
 from core.model import load_checkpoint
-from core.train import TrainConfig, train
+from core.training.corpus.manifest import FaceRecord, append_record
+from core.training.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
+                                  similarity_map)
+from core.training.train import TrainConfig, TrainingError, build_parser, config_from_args, train
 
 
 def test_kd_loss_is_zero_when_student_matches_adapted_teacher():
@@ -56,9 +57,9 @@ def tiny_corpus(tmp_path, n=6):
     return manifest
 
 
-def small_run(tmp_path, manifest, out, **kw):
-    cfg = dict(manifest=str(manifest), out=str(out), width=0.35, deconv_channels=16, epochs=1, epoch_size=8,
-               batch_size=4, workers=0, threads=1, val_limit=2)
+def small_run(tmp_path, manifest, out, width=0.35, deconv_channels=16, **kw):
+    cfg = dict(data=str(manifest), out=str(out), epochs=1, epoch_size=8, batch_size=4, workers=0, threads=1,
+               val_limit=2, model=ModelConfig(width=width, deconv_channels=deconv_channels))
     cfg.update(kw)
     return TrainConfig(**cfg)
 
@@ -68,7 +69,7 @@ def test_two_step_training_smoke_run_with_distillation(tmp_path):
     teacher_best = train(small_run(tmp_path, manifest, tmp_path / "teacher", width=0.5, deconv_channels=24))
     student_best = train(small_run(tmp_path, manifest, tmp_path / "student", teacher=str(teacher_best)))
     loaded = load_checkpoint(student_best)
-    assert loaded.config.deconv_channels == 16 and loaded.meta["distilled_from"] == str(teacher_best)
+    assert loaded.model.config.deconv_channels == 16 and loaded.meta["distilled_from"] == str(teacher_best)
     log = [json.loads(line) for line in (tmp_path / "student" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] > 0 and np.isfinite(log[-1]["val_nme"])
 
@@ -83,7 +84,7 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path):
     a, b, c = (m.model.state_dict() for m in (first, tuned, fresh))
     conv = [k for k in a if k.endswith("weight") and a[k].ndim == 4][0]
     assert torch.equal(a[conv], b[conv]) and not torch.equal(a[conv], c[conv])
-    with pytest.raises(SystemExit, match="differs"):
+    with pytest.raises(TrainingError, match="differs"):
         train(small_run(tmp_path, manifest, tmp_path / "d", init=str(tmp_path / "a" / "best.pt"), width=0.5))
 
 
@@ -99,3 +100,31 @@ def test_resume_continues_exactly(tmp_path):
     resumed = torch.load(tmp_path / "split" / "state.pt", weights_only=False)["model"]
     for key in full:
         assert torch.allclose(full[key].float(), resumed[key].float(), atol=1e-5), key
+
+
+def test_command_line_is_generated_from_the_config(tmp_path):
+    """Every TrainConfig and ModelConfig field is an option, parsed to the field's type."""
+    args = build_parser().parse_args(["--data", "m.jsonl", "--out", str(tmp_path), "--points", "98",
+                                      "--width", "0.5", "--heatmap-sigma", "2.0", "--landmark-scale", "1.4",
+                                      "--weight-decay", "0.001", "--fs-levels", "0,1,2", "--max-steps", "7",
+                                      "--teacher", "t.pt"])
+    cfg = config_from_args(args)
+    assert cfg.model == ModelConfig(num_points=98, width=0.5, heatmap_sigma=2.0, landmark_scale=1.4)
+    assert cfg.weight_decay == 0.001 and cfg.fs_levels == (0, 1, 2) and cfg.max_steps == 7
+    assert cfg.teacher == "t.pt" and cfg.val_data is None and cfg.epochs == TrainConfig("", "").epochs
+    legacy = config_from_args(build_parser().parse_args(["--manifest", "m.jsonl", "--out", "o"]))
+    assert legacy.data == "m.jsonl"
+
+
+def test_training_reads_300w_folders(tmp_path):
+    """A 300-W style folder (.pts beside each image) trains through --data 300w:DIR."""
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        pts = rng.uniform(60, 160, (68, 2))
+        pts[36], pts[45] = (80, 90), (140, 90)
+        cv2.imwrite(str(tmp_path / f"f{i}.png"), np.full((220, 220, 3), 40 * i, np.uint8))
+        body = "\n".join(f"{x + 1:.2f} {y + 1:.2f}" for x, y in pts)
+        (tmp_path / f"f{i}.pts").write_text(f"version: 1\nn_points: 68\n{{\n{body}\n}}\n")
+    best = train(small_run(tmp_path, f"300w:{tmp_path}", tmp_path / "run", val_data=f"300w:{tmp_path}"))
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert best.exists() and np.isfinite(log[-1]["val_nme"])

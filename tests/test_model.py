@@ -28,7 +28,7 @@ def test_checkpoint_round_trip_records_config(tmp_path):
     path = tmp_path / "m.pt"
     save_checkpoint(model, path, meta={"note": "x"}, half=False)
     loaded = load_checkpoint(path)
-    assert loaded.config == cfg and loaded.meta["note"] == "x"
+    assert loaded.model.config == cfg and loaded.meta["note"] == "x"
     x = torch.rand(1, 3, 256, 256) * 255
     with torch.no_grad():
         assert torch.allclose(model(x), loaded.model(x), atol=1e-5)
@@ -72,3 +72,24 @@ def test_truncated_checkpoint_is_rejected(tmp_path, tiny_weights):
     cut.write_bytes(tiny_weights.read_bytes()[:5000])
     with pytest.raises(WeightsError, match="cut.pt"):
         load_checkpoint(cut)
+
+
+def test_non_finite_weights_are_refused_naming_the_file(tmp_path):
+    model = MobileFAN(ModelConfig(width=0.35, deconv_channels=16))
+    with torch.no_grad():
+        model.head.weight[0, 0, 0, 0] = float("nan")
+    path = tmp_path / "diverged.pt"
+    save_checkpoint(model, path)
+    with pytest.raises(WeightsError, match="diverged.pt.*non-finite"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_records_the_crop_framing_and_old_ones_get_the_shipped_framing(tmp_path):
+    model = MobileFAN(ModelConfig(width=0.35, deconv_channels=16, landmark_scale=1.5, heatmap_sigma=2.0))
+    save_checkpoint(model, tmp_path / "framed.pt")
+    loaded = load_checkpoint(tmp_path / "framed.pt").model.config
+    assert loaded.landmark_scale == 1.5 and loaded.heatmap_sigma == 2.0
+    payload = torch.load(tmp_path / "framed.pt", weights_only=True)
+    del payload["model_config"]["landmark_scale"]           # as written before the field existed
+    torch.save(payload, tmp_path / "old.pt")
+    assert load_checkpoint(tmp_path / "old.pt").model.config.landmark_scale == 1.35

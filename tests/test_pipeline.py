@@ -1,27 +1,27 @@
 import numpy as np
 import pytest
 
-from core.config import CropConfig, PipelineConfig, SmoothingConfig
+from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
-from core.frames import FrameError
-from core.model import WeightsError, load_checkpoint
 from core.geometry import crop_to_frame
+from core.images import FrameError
+from core.model import WeightsError, load_checkpoint
 from core.pipeline import STAGES, LandmarkPipeline
 from core.predictor import LandmarkPredictor, Prediction
-from core.synthetic_video import astronaut_bgr, moving_face_frames
+from core.synthetic_video import astronaut_rgb, moving_face_frames
 
 
 class CountingDetector(BlazeFaceDetector):
     calls = 0
 
-    def detect(self, rgb):
+    def detect(self, rgb, graph=None):
         self.calls += 1
-        return super().detect(rgb)
+        return super().detect(rgb, graph)
 
 
 def make_pipeline(weights, **overrides):
-    cfg = PipelineConfig(weights=weights, detector_range="full", **overrides)
-    return LandmarkPipeline(cfg, detector=CountingDetector("full", 0.5, cfg.max_faces))
+    cfg = PipelineConfig(weights=weights, detector_range="full", runtime="onnxruntime", **overrides)
+    return LandmarkPipeline(cfg, detector=CountingDetector("full", 0.5))
 
 
 def test_missing_weights_is_a_clear_error(tmp_path):
@@ -47,7 +47,7 @@ class OraclePredictor(LandmarkPredictor):
         super().__init__(model)
         rng = np.random.default_rng(0)
         size = self.config.input_size
-        half = size / CropConfig().landmark_scale / 2      # framed exactly as training frames faces
+        half = size / self.config.landmark_scale / 2      # framed exactly as training frames faces
         centre = (size - 1) / 2
         shape = rng.uniform(centre - half, centre + half, (68, 2))
         shape[0], shape[16] = (centre - half, centre - half), (centre + half, centre + half)
@@ -62,7 +62,7 @@ class OraclePredictor(LandmarkPredictor):
 def test_tracking_skips_the_detector_and_keeps_ids(tiny_weights):
     pipe = make_pipeline(tiny_weights, redetect_every=10)
     pipe.predictor = OraclePredictor(pipe.model)
-    frames = moving_face_frames(astronaut_bgr(), 40, (480, 360))
+    frames = moving_face_frames(astronaut_rgb(), 40, (480, 360))
     ids = set()
     for i, frame in enumerate(frames):
         result = pipe.process(frame, i / 30)
@@ -83,7 +83,7 @@ def test_lost_track_is_reported_unsuccessful_and_redetected(tiny_weights, astron
 
 def test_smoothing_off_gives_raw_points(tiny_weights):
     pipe = make_pipeline(tiny_weights, min_track_score=0.0, smoothing=SmoothingConfig(enabled=False))
-    frames = moving_face_frames(astronaut_bgr(), 5, (480, 360))
+    frames = moving_face_frames(astronaut_rgb(), 5, (480, 360))
     for i, frame in enumerate(frames):
         for face in pipe.process(frame, i / 30).faces:
             assert np.array_equal(face.points, face.raw_points)
@@ -96,12 +96,12 @@ def test_smoothing_parameters_change_live(tiny_weights, astronaut):
     assert pipe.tracker.tracks[0].filter.min_cutoff == 0.3 and pipe.tracker.tracks[0].filter.beta == 9.0
 
 
-@pytest.mark.parametrize("kind", ["grey", "grey_channel", "bgra", "float", "uint16"])
+@pytest.mark.parametrize("kind", ["grey", "grey_channel", "rgba", "float", "uint16"])
 def test_unusual_frames_are_handled(tiny_weights, astronaut, kind):
     frame = {
         "grey": astronaut.mean(axis=2).astype(np.uint8),
         "grey_channel": astronaut.mean(axis=2, keepdims=True).astype(np.uint8),
-        "bgra": np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]),
+        "rgba": np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)]),
         "float": astronaut.astype(np.float32) / 255.0,
         "uint16": astronaut.astype(np.uint16) * 257,
     }[kind]
@@ -125,11 +125,22 @@ def test_model_and_config_must_agree(tiny_weights):
         LandmarkPipeline(PipelineConfig(points=98), model=model)
 
 
-def test_rgb_buffer_is_reused_between_video_frames(tiny_weights):
-    pipe = make_pipeline(tiny_weights, min_track_score=0.0)
-    frames = moving_face_frames(astronaut_bgr(), 3, (480, 360))
-    pipe.process(frames[0], 0.0)
-    buffer = pipe._rgb
-    pipe.process(frames[1], 0.033)
-    assert pipe._rgb is buffer
-    assert np.array_equal(buffer, frames[1][:, :, ::-1])       # and it holds the new frame
+def test_detector_range_follows_the_source(tiny_weights):
+    pipe = LandmarkPipeline(PipelineConfig(weights=tiny_weights))          # detector_range "auto"
+    pipe.prepare_for_source(live=True)
+    assert pipe.detector.model_range == "short"                            # a webcam: faces near it
+    pipe.prepare_for_source(live=False)
+    assert pipe.detector.model_range == "full"                             # photos and videos: far faces too
+    fixed = LandmarkPipeline(PipelineConfig(weights=tiny_weights, detector_range="short"))
+    fixed.prepare_for_source(live=False)
+    assert fixed.detector.model_range == "short"
+    pipe.close()
+    fixed.close()
+
+
+def test_more_faces_than_the_limit_are_reported(tiny_weights, astronaut):
+    from conftest import two_faces
+    pipe = make_pipeline(tiny_weights, min_track_score=0.0, max_faces=1)
+    result = pipe.process(two_faces(astronaut), still=True)
+    assert len(result.faces) == 1 and result.faces_found == 2 and result.face_limit_hit
+    assert not make_pipeline(tiny_weights, min_track_score=0.0).process(two_faces(astronaut), still=True).face_limit_hit

@@ -6,10 +6,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+import errno
 
-from core.pipeline import FaceResult
-from core.recorder import CsvRecorder, csv_header
+import numpy as np
+import pytest
+
+from core.recorder import CsvRecorder, RecorderError, csv_header
+from core.results import FaceResult
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,12 +51,64 @@ def test_header_exists_before_any_face(tmp_path):
 def test_unwritable_path_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    try:
+    with pytest.raises(RecorderError, match="cannot write CSV"):
         CsvRecorder(blocker / "sub" / "out.csv", 68)
-    except OSError as exc:
-        assert "cannot write CSV" in str(exc)
-    else:
-        raise AssertionError("expected an error")
+
+
+def test_an_existing_file_is_never_replaced_unless_asked(tmp_path):
+    path = tmp_path / "take.csv"
+    path.write_text("precious data\n")
+    with pytest.raises(RecorderError, match="already exists"):
+        CsvRecorder(path, 68)
+    assert path.read_text() == "precious data\n"
+    with CsvRecorder(path, 68, overwrite=True) as rec:
+        rec.write_frame(0, 0.0, [face(0)], "x")
+    assert path.read_text().startswith("frame,face_id")
+
+
+def test_a_second_writer_of_the_same_file_is_refused(tmp_path):
+    path = tmp_path / "shared.csv"
+    first = CsvRecorder(path, 68)
+    first.write_frame(0, 0.0, [face(0)], "x")
+    with pytest.raises(RecorderError, match="another program"):
+        CsvRecorder(path, 98, overwrite=True)
+    first.write_frame(1, 0.1, [face(0)], "x")
+    first.close()
+    rows = list(csv.DictReader(path.open()))
+    assert [r["frame"] for r in rows] == ["0", "1"]                   # untouched by the refused writer
+    CsvRecorder(path, 68, overwrite=True).close()                     # free again once closed
+
+
+def test_a_failed_write_leaves_only_whole_rows(tmp_path, monkeypatch):
+    """A disk that fills mid-row: the half row is cut away and the error says what was kept."""
+    path = tmp_path / "full.csv"
+    rec = CsvRecorder(path, 68)
+    rec.write_frame(0, 0.0, [face(0), face(1)], "x")
+    real_write = os.write
+    calls = []
+
+    def filling_disk(fd, data):
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real_write(fd, bytes(data)[:100])                  # a short write: 100 bytes got through
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", filling_disk)
+    with pytest.raises(RecorderError, match="No space left.*2 whole rows"):
+        rec.write_frame(1, 0.1, [face(0)], "x")
+    monkeypatch.setattr(os, "write", real_write)
+    rec.close()
+    assert rec.closed
+    lines = path.read_text().split("\n")
+    assert lines[-1] == "" and len(lines) == 1 + 2 + 1               # header, 2 rows, final newline
+    assert all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
+
+
+def test_unwritable_device_fails_at_the_header(tmp_path):
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    with pytest.raises(RecorderError, match="No space left"):
+        CsvRecorder("/dev/full", 68, overwrite=True)
 
 
 def test_killed_process_leaves_a_readable_csv(tmp_path, face_video, tiny_weights):

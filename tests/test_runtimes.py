@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from core.config import ModelConfig
-from core.export import export
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
-from core.runtimes import RUNTIMES, TorchRunner, make_runner, onnx_metadata_sha, file_sha256
+from core.onnx_graph import file_sha256, onnx_metadata_sha
+from core.runtimes import RUNTIMES, TorchRunner, make_runner
+from core.training.export import export
 
 
 @pytest.fixture(scope="module")
@@ -23,29 +24,28 @@ def model_and_batch():
     return model, batch
 
 
-@pytest.mark.parametrize("runtime", ["torchscript", "onnxruntime", "opencv"])
+@pytest.fixture(scope="module")
+def exported(model_and_batch, tmp_path_factory):
+    model, _ = model_and_batch
+    path = tmp_path_factory.mktemp("export") / "m.pt"
+    save_checkpoint(model, path)
+    return path, export(path)
+
+
+@pytest.mark.parametrize("runtime", [r for r in RUNTIMES if r != "onnxruntime-int8"])
 def test_fp32_runtimes_match_pytorch(model_and_batch, runtime):
     model, batch = model_and_batch
     reference = TorchRunner(model)(batch)
-    out = make_runner(model, runtime, threads=1)(batch)
-    assert out.shape == reference.shape
+    runner = make_runner(model, runtime, threads=1)
+    out = runner(batch)
+    assert runner.name == runtime
+    assert out.shape == reference.shape == (3, 68, 32, 32)
     assert np.abs(out - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())
 
 
-def test_int8_runtime_is_close(model_and_batch):
-    model, batch = model_and_batch
-    calib = lambda: (np.random.default_rng(1).uniform(0, 255, (8, 3, 128, 128))).astype(np.float32)  # noqa: E731
-    reference = TorchRunner(model)(batch)
-    out = make_runner(model, "onnxruntime-int8", threads=1, calibration=calib)(batch)
-    corr = np.corrcoef(out.ravel(), reference.ravel())[0, 1]
-    assert corr > 0.95
-
-
-def test_export_writes_files_tagged_with_the_checkpoint(tmp_path, model_and_batch):
-    model, batch = model_and_batch
-    path = tmp_path / "m.pt"
-    save_checkpoint(model, path)
-    fp32, int8 = export(path)
+def test_export_writes_files_tagged_with_the_checkpoint(exported, model_and_batch):
+    path, (fp32, int8) = exported
+    _, batch = model_and_batch
     assert fp32.name == "m.onnx" and int8.name == "m.int8.onnx"
     assert onnx_metadata_sha(fp32) == onnx_metadata_sha(int8) == file_sha256(path)
     loaded = load_checkpoint(path).model
@@ -54,20 +54,39 @@ def test_export_writes_files_tagged_with_the_checkpoint(tmp_path, model_and_batc
     assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())
 
 
+def test_int8_runtime_uses_the_export_and_stays_close(exported, model_and_batch):
+    path, _ = exported
+    _, batch = model_and_batch
+    loaded = load_checkpoint(path).model
+    runner = make_runner(loaded, "onnxruntime-int8", threads=1, checkpoint=path)
+    assert runner.name == "onnxruntime-int8"
+    reference = TorchRunner(loaded)(batch)
+    corr = np.corrcoef(runner(batch).ravel(), reference.ravel())[0, 1]
+    assert corr > 0.95
+
+
+def test_a_stale_export_is_not_used(exported, tmp_path):
+    """Other weights beside an old export: the export's hash does not match, so it is ignored."""
+    path, _ = exported
+    other = tmp_path / "m.pt"
+    save_checkpoint(MobileFAN(ModelConfig(width=0.5, deconv_channels=32)), other)
+    (tmp_path / "m.int8.onnx").write_bytes(path.with_suffix(".int8.onnx").read_bytes())
+    with pytest.warns(RuntimeWarning, match="no int8 export"):
+        runner = make_runner(load_checkpoint(other).model, "onnxruntime-int8", threads=1, checkpoint=other)
+    assert runner.name == "onnxruntime"
+
+
 def test_unknown_runtime():
     with pytest.raises(ValueError, match="unknown runtime"):
         make_runner(MobileFAN(ModelConfig(width=0.35, deconv_channels=16)), "tpu")
-
-
-def test_runtime_list_is_complete():
-    assert set(RUNTIMES) == {"torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv"}
 
 
 def test_int8_without_an_export_falls_back_to_exact_fp32(model_and_batch, tmp_path):
     model, batch = model_and_batch
     path = tmp_path / "noexport.pt"
     save_checkpoint(model, path, half=False)
-    runner = make_runner(load_checkpoint(path).model, "onnxruntime-int8", threads=1, checkpoint=path)
+    with pytest.warns(RuntimeWarning, match="no int8 export"):
+        runner = make_runner(load_checkpoint(path).model, "onnxruntime-int8", threads=1, checkpoint=path)
     assert runner.name == "onnxruntime"
     reference = TorchRunner(model)(batch)
     assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())

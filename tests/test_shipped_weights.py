@@ -11,7 +11,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -20,7 +19,7 @@ from core.detector import BlazeFaceDetector
 from core.landmarks import layout_for
 from core.model import count_parameters, load_checkpoint
 from core.pipeline import LandmarkPipeline
-from core.synthetic_video import astronaut_bgr, moving_face_frames
+from core.synthetic_video import astronaut_rgb, moving_face_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 # Eye-contour indices per layout: (image-left eye, image-right eye).
@@ -32,15 +31,14 @@ def test_weights_are_small_and_describe_themselves(points):
     path = default_weights_path(points)
     loaded = load_checkpoint(path, expected_points=points)
     assert path.stat().st_size < 8e6
-    assert loaded.config.input_size == 128 and loaded.config.width == 1.0
+    assert loaded.model.config.input_size == 128 and loaded.model.config.width == 1.0
     assert count_parameters(loaded.model) < 4e6
 
 
 @pytest.mark.parametrize("points", [68, 98])
 def test_eyes_land_on_the_eyes_of_a_real_photo(points, astronaut):
-    rgb = cv2.cvtColor(astronaut, cv2.COLOR_BGR2RGB)
     detector = BlazeFaceDetector("full")
-    (ref_left, ref_right) = np.array(detector.detect(rgb)[0].eyes)
+    (ref_left, ref_right) = np.array(detector.detect(astronaut)[0].eyes)
     pipe = LandmarkPipeline(PipelineConfig(points=points, detector_range="full"))
     faces = pipe.process(astronaut, still=True).faces
     assert len(faces) == 1 and faces[0].success
@@ -57,7 +55,7 @@ def test_eyes_land_on_the_eyes_of_a_real_photo(points, astronaut):
 
 def test_tracks_a_moving_face_with_one_id_and_few_detector_runs():
     pipe = LandmarkPipeline(PipelineConfig(points=68, detector_range="full"))
-    frames = moving_face_frames(astronaut_bgr(), 90, (640, 480))
+    frames = moving_face_frames(astronaut_rgb(), 90, (640, 480))
     ids, detector_runs = set(), 0
     for i, frame in enumerate(frames):
         result = pipe.process(frame, i / 30)

@@ -7,10 +7,12 @@ import pytest
 import torch
 
 from core.config import ModelConfig
-from core.data.augment import AugmentConfig
-from core.data.datasets import FaceCropDataset, FaceSample, load_300w, load_corpus, load_wflw, read_pts
-from core.data.manifest import FaceRecord, ManifestError, append_record, read_manifest
-from core.heatmap import decode_heatmaps, heatmap_to_input, render_heatmaps
+from core.heatmap import decode_heatmaps, heatmap_to_input
+from core.training.augment import AugmentConfig
+from core.training.corpus.manifest import FaceRecord, ManifestError, append_record, read_manifest
+from core.training.datasets import (EpochDraws, FaceCrops, FaceSample, load_300w, load_corpus, load_samples,
+                                    load_wflw, read_pts)
+from core.training.targets import render_heatmaps
 
 
 def face_points(n=68, centre=(100.0, 110.0), size=60.0, seed=0):
@@ -55,6 +57,7 @@ def test_300w_loader(tmp_path):
     samples = load_300w(tmp_path)
     assert len(samples) == 1 and samples[0].source == "300W"
     assert np.allclose(samples[0].points, pts, atol=1e-3)
+    assert np.allclose(load_samples(f"300w:{tmp_path}")[0].points, pts, atol=1e-3)
 
 
 def test_300w_rejects_a_broken_pts(tmp_path):
@@ -69,6 +72,7 @@ def test_wflw_loader(tmp_path):
     ann = tmp_path / "list_98pt.txt"
     ann.write_text(line + "\n")
     samples = load_wflw(ann, tmp_path / "images")
+    assert load_samples(f"wflw:{ann}:{tmp_path / 'images'}")[0].image == samples[0].image
     assert len(samples) == 1
     assert samples[0].image == tmp_path / "images" / "sub" / "face.jpg"
     assert np.allclose(samples[0].points, pts, atol=1e-3)
@@ -90,8 +94,8 @@ def test_dataset_targets_match_the_landmarks(tmp_path):
     pts = face_points()
     make_face_image(tmp_path / "f.png", pts)
     cfg = ModelConfig()
-    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], cfg)
-    image, hm_pts = ds[0]
+    ds = FaceCrops([FaceSample(tmp_path / "f.png", pts)], cfg)
+    image, hm_pts = ds.draw(0, (0, 0))
     assert image.shape == (3, 128, 128) and image.dtype == torch.uint8 and hm_pts.shape == (68, 2)
     assert (hm_pts >= 0).all() and (hm_pts <= 31).all()
     in_crop = heatmap_to_input(hm_pts.numpy(), 128, 32)
@@ -104,15 +108,14 @@ def test_dataset_targets_match_the_landmarks(tmp_path):
     assert np.abs(decoded - hm_pts.numpy()).max() < 0.1
 
 
-def test_augmentation_is_deterministic_per_epoch_and_flip_keeps_labels_consistent(tmp_path):
+def test_augmentation_is_deterministic_per_key_and_flip_keeps_labels_consistent(tmp_path):
     pts = face_points()
     make_face_image(tmp_path / "f.png", pts)
-    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig(flip_prob=1.0))
-    a1, p1 = ds[0]
-    a2, p2 = ds[0]
-    assert torch.equal(a1, a2) and torch.equal(p1, p2)        # same (seed, epoch, index)
-    ds.set_epoch(1)
-    _, p3 = ds[0]
+    ds = FaceCrops([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig(flip_prob=1.0))
+    a1, p1 = ds.draw(0, (0, 5))
+    a2, p2 = ds.draw(0, (0, 5))
+    assert torch.equal(a1, a2) and torch.equal(p1, p2)        # same (seed, key)
+    _, p3 = ds.draw(0, (1, 5))
     assert not torch.equal(p1, p3)
     # Flipped: the point labelled 36 (image-left outer eye corner) is still left of 45.
     assert p1[36, 0] < p1[45, 0]
@@ -122,10 +125,9 @@ def test_augmentation_is_deterministic_per_epoch_and_flip_keeps_labels_consisten
 def test_packed_corpus_gives_the_same_training_crops(tmp_path, face_px):
     """A packed face, cropped the way training crops it, shows the same picture
     as the original frame (a smooth gradient, so any misplacement shows)."""
-    from core.config import CropConfig
-    from core.data.pack_corpus import pack_corpus
     from core.geometry import crop_from_landmarks, warp_crop
     from core.landmarks import layout_for
+    from core.training.corpus.pack import pack_corpus
 
     yy, xx = np.mgrid[0:300, 0:400].astype(np.float32)
     frame = np.dstack([xx * 0.6, yy * 0.8, (xx + yy) * 0.3]).astype(np.uint8)
@@ -140,20 +142,19 @@ def test_packed_corpus_gives_the_same_training_crops(tmp_path, face_px):
     assert "frames" in sample.image.parts                   # evaluation tells frames from photos by it
     image = cv2.imread(str(sample.image))
     layout = layout_for(68)
-    side = crop_from_landmarks(pts, layout, CropConfig()).side
+    side = crop_from_landmarks(pts, layout, 1.35).side
     assert max(image.shape[:2]) == pytest.approx(2 * min(side, face_px), abs=2)
-    a = warp_crop(frame, crop_from_landmarks(pts, layout, CropConfig()), 32).astype(float)
-    b = warp_crop(image, crop_from_landmarks(sample.points, layout, CropConfig()), 32).astype(float)
+    a = warp_crop(frame, crop_from_landmarks(pts, layout, 1.35), 32).astype(float)
+    b = warp_crop(image, crop_from_landmarks(sample.points, layout, 1.35), 32).astype(float)
     assert np.abs(a - b).mean(axis=(0, 1)).max() < 1.0
     record = read_manifest(packed)[0]
     assert record.extra["packed_from"] == "frames/a.png" and record.license == "MIT"
 
 
 def test_repeated_draws_in_an_epoch_get_different_crops_and_replay_exactly(tmp_path):
-    from core.data.datasets import EpochDraws
     pts = face_points()
     make_face_image(tmp_path / "f.png", pts)
-    ds = FaceCropDataset([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig())
+    ds = FaceCrops([FaceSample(tmp_path / "f.png", pts)], ModelConfig(), augment=AugmentConfig())
     draws = EpochDraws(ds, np.zeros(4, dtype=int), epoch=3)           # the one face, drawn 4 times
     crops = [draws[i][1] for i in range(4)]
     assert all(not torch.equal(crops[0], c) for c in crops[1:])

@@ -1,6 +1,7 @@
 import numpy as np
 
-from core.data.wflw_from_mesh import WFLW_FROM_MESH, WFLW_TO_68, resample_polyline, wflw_from_mesh
+from core.landmarks import WFLW_TO_68
+from core.training.corpus.mesh_to_wflw import WFLW_FROM_MESH, resample_polyline, wflw_from_mesh
 
 
 def test_table_covers_98_distinct_points_with_valid_mesh_indices():

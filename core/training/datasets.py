@@ -1,9 +1,11 @@
 """Face samples from the corpus manifest and from the standard data sets.
 
 Every loader returns plain `FaceSample`s (image path + landmarks); one
-`FaceCropDataset` turns any of them into network inputs and target points.
-300-W (.pts beside each image, 68 points) and WFLW (one annotation .txt,
-98 points) are supported so that users with those data sets can train.
+`FaceCrops` turns any of them into network inputs and target points, and
+`EpochDraws` serves one epoch's draws to a DataLoader. 300-W (.pts beside
+each image, 68 points) and WFLW (one annotation .txt, 98 points) are
+supported so that users with those data sets can train (`--data 300w:DIR`,
+`--data wflw:ANNOTATION:IMAGES`).
 """
 from __future__ import annotations
 
@@ -11,17 +13,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from core.config import CropConfig, ModelConfig
-from core.data.augment import AugmentConfig, flip_crop, jitter_crop, photometric
-from core.data.manifest import read_manifest
+from core.config import ModelConfig
 from core.geometry import crop_from_landmarks, frame_to_crop, warp_crop
 from core.heatmap import input_to_heatmap
+from core.images import read_rgb
 from core.landmarks import layout_for
+from core.training.augment import AugmentConfig, flip_crop, jitter_crop, photometric
+from core.training.corpus.manifest import read_manifest
 
 
 @dataclass(frozen=True)
@@ -81,49 +83,54 @@ def load_wflw(annotation: str | Path, images_root: str | Path) -> list[FaceSampl
     return samples
 
 
-@lru_cache(maxsize=4096)   # a packed corpus (core.data.pack_corpus) fits whole
-def _read_rgb(path: str) -> np.ndarray:
-    bgr = cv2.imread(path)
-    if bgr is None:
-        raise FileNotFoundError(f"cannot read image {path}")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+def load_samples(spec: str, split: str | None = None) -> list[FaceSample]:
+    """Samples named by a data spec:
+    - `PATH.jsonl`: a corpus manifest (core.training.corpus), optionally one split of it;
+    - `300w:DIR`: every image with a .pts file under DIR (all of it: `split` is ignored);
+    - `wflw:ANNOTATION.txt:IMAGES_DIR`: a WFLW annotation list.
+    """
+    kind, _, rest = spec.partition(":")
+    if kind.lower() == "300w" and rest:
+        return load_300w(rest)
+    if kind.lower() == "wflw" and rest:
+        annotation, _, images = rest.partition(":")
+        if not images:
+            raise ValueError(f"wflw data spec needs ANNOTATION:IMAGES, got {spec!r}")
+        return load_wflw(annotation, images)
+    return load_corpus(spec, split)
 
 
-class FaceCropDataset(Dataset):
-    """(image 3xSxS uint8, points Nx2 in heatmap pixels).
+@lru_cache(maxsize=4096)   # a packed corpus (core.training.corpus.pack) fits whole
+def read_rgb_cached(path: str) -> np.ndarray:
+    return read_rgb(path)
 
-    Heatmap targets are rendered from the points by the trainer
-    (`render_heatmaps`), on its device: a uint8 image and 2 floats per
+
+class FaceCrops:
+    """Training crops of samples: (image 3xSxS uint8, points Nx2 in heatmap pixels).
+
+    Crops are framed as the model's config says (`landmark_scale`), the
+    framing its checkpoint records. Heatmap targets are rendered from the
+    points by the trainer, on its device: a uint8 image and 2 floats per
     point are all that crosses from the loader's workers.
     """
 
-    def __init__(self, samples: list[FaceSample], model: ModelConfig, crop: CropConfig = CropConfig(),
-                 augment: AugmentConfig | None = None, seed: int = 0) -> None:
+    def __init__(self, samples: list[FaceSample], model: ModelConfig, augment: AugmentConfig | None = None,
+                 seed: int = 0) -> None:
         self.samples = samples
         self.model = model
-        self.crop = crop
         self.augment = augment
         self.layout = layout_for(model.num_points)
         self.seed = seed
-        self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.samples)
 
-    def set_epoch(self, epoch: int) -> None:
-        """Augmentation randomness is a function of (seed, epoch, index): a
-        resumed run sees exactly the crops an uninterrupted one would."""
-        self.epoch = epoch
-
-    def __getitem__(self, index: int):
-        return self.draw(index, (self.epoch, index))
-
     def draw(self, index: int, key: tuple[int, ...]):
         """Sample `index`, augmented with the randomness named by `key`."""
         sample = self.samples[index]
-        image = _read_rgb(str(sample.image))
+        image = read_rgb_cached(str(sample.image))
         size = self.model.input_size
-        crop = crop_from_landmarks(sample.points, self.layout, self.crop)
+        crop = crop_from_landmarks(sample.points, self.layout, self.model.landmark_scale)
         rng = np.random.default_rng((self.seed, *key))
         if self.augment is not None:
             crop = jitter_crop(crop, rng, self.augment)
@@ -147,14 +154,13 @@ class EpochDraws(Dataset):
     Positions are absolute, so a run resumed mid-epoch replays the same crops.
     """
 
-    def __init__(self, dataset: FaceCropDataset, indices: np.ndarray, epoch: int, start: int = 0) -> None:
-        self.dataset, self.indices, self.epoch, self.start = dataset, indices, epoch, start
+    def __init__(self, crops: FaceCrops, indices: np.ndarray, epoch: int, start: int = 0) -> None:
+        self.crops, self.indices, self.epoch, self.start = crops, indices, epoch, start
 
     def __len__(self) -> int:
         return len(self.indices) - self.start
 
     def __getitem__(self, i: int):
         position = self.start + i
-        # The offset keeps these keys apart from __getitem__'s (epoch, index); the shipped
-        # weights were trained with exactly these keys.
-        return self.dataset.draw(int(self.indices[position]), (self.epoch, 1_000_000 + position))
+        # The 1_000_000 offset is kept so that the shipped weights' training draws replay exactly.
+        return self.crops.draw(int(self.indices[position]), (self.epoch, 1_000_000 + position))

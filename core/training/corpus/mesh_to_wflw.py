@@ -7,7 +7,7 @@ denser or sparser than the mesh; a WFLW corner is a mesh vertex itself.
 Indices below are the mesh's canonical vertex ids ("right" = the subject's
 right = image left, as in WFLW's own order, which starts on the image left).
 
-Checked two ways (python -m core.data.label_98 --check): against dlib's
+Checked two ways (python -m core.training.corpus.label_98 --check): against dlib's
 68 points on the corpus through the standard WFLW->68 correspondence, and
 by eye on a contact sheet of overlays (weights/wflw98_contact_sheet.png).
 """
@@ -55,11 +55,6 @@ WFLW_FROM_MESH: tuple[tuple[range, tuple[int, ...], tuple[float, ...]], ...] = (
     (range(96, 97), (468,), (0.0,)),
     (range(97, 98), (473,), (0.0,)),
 )
-
-# WFLW index of each iBUG-68 point (the standard correspondence), for cross-checks.
-WFLW_TO_68 = (tuple(range(0, 33, 2)) + (33, 34, 35, 36, 37, 42, 43, 44, 45, 46) + tuple(range(51, 60))
-              + (60, 61, 63, 64, 65, 67, 68, 69, 71, 72, 73, 75) + tuple(range(76, 96)))
-
 
 def resample_polyline(points: np.ndarray, fractions: tuple[float, ...]) -> np.ndarray:
     """Points at the given fractions of a polyline's arc length."""

@@ -1,6 +1,6 @@
 """Pack a corpus into a small, portable copy: one face-centred JPEG per face.
 
-    python -m core.data.pack_corpus --manifest cache/corpus/manifest.jsonl --out cache/packed68
+    python -m core.training.corpus.pack --manifest cache/corpus/manifest.jsonl --out cache/packed68
 
 Why: the full corpus (source packages, whole frames, 1920 px group photos)
 is hundreds of MB, but training at 128 px only ever looks at a square a
@@ -8,7 +8,7 @@ little larger than each face. A remote training machine (a lent GPU with no
 network) gets this copy instead; it trains to the same result because every
 augmented crop (rotation +-30 deg, scale up to 1.2, shift 0.08) still lies
 inside the packed square. The output is an ordinary manifest, so
-`core.train` and `core.evaluate` read it unchanged.
+`core.training.train` and `core.training.evaluate` read it unchanged.
 """
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.config import CropConfig
-from core.data.manifest import FaceRecord, read_manifest, write_manifest
+from core.config import DEFAULT_LANDMARK_SCALE
+from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
 from core.geometry import crop_from_landmarks
 from core.landmarks import layout_for
 
@@ -31,12 +31,12 @@ DEFAULT_FACE_PX = 160   # crop side in packed pixels: above 128 px input even at
 
 
 def pack_record(image: np.ndarray, record: FaceRecord, margin: float, face_px: int,
-                crop_config: CropConfig = CropConfig()) -> tuple[np.ndarray, FaceRecord]:
+                landmark_scale: float = DEFAULT_LANDMARK_SCALE) -> tuple[np.ndarray, FaceRecord]:
     """Cut an axis-aligned square around one face, shrunk (never enlarged) so
     the landmark crop spans at most `face_px` pixels; return it and the
     record with every coordinate moved into it."""
     pts = record.points_array()
-    crop = crop_from_landmarks(pts, layout_for(len(pts)), crop_config)
+    crop = crop_from_landmarks(pts, layout_for(len(pts)), landmark_scale)
     k = min(1.0, face_px / crop.side)
     side_px = int(round(crop.side * margin * k))
     x0, y0 = crop.cx - crop.side * margin / 2, crop.cy - crop.side * margin / 2

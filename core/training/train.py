@@ -1,0 +1,344 @@
+"""Train a MobileFAN teacher or student (optionally with feature distillation).
+
+    # teacher: wider encoder and deconvolutions
+    python -m core.training.train --data cache/corpus/manifest.jsonl --out runs/teacher \
+        --width 1.4 --deconv-channels 256 --epochs 40
+    # student distilled from it (MobileFAN, Zhao et al. 2020)
+    python -m core.training.train --data cache/corpus/manifest.jsonl --out runs/student_kd \
+        --teacher runs/teacher/best.pt --epochs 40
+    # the same student without distillation, for the ablation
+    python -m core.training.train --data cache/corpus/manifest.jsonl --out runs/student --epochs 40
+    # 300-W or WFLW, for users who have them
+    python -m core.training.train --data 300w:data/300W/train --val-data 300w:data/300W/test --out runs/300w
+
+A run checkpoints every few minutes into OUT/state.pt (model, adapters,
+optimiser, epoch, batch, RNG) and `--resume` continues exactly where it
+stopped: batch order and augmentation are functions of (seed, epoch, position in the epoch),
+so an interrupted run and an uninterrupted one see the same data. The best
+model by validation NME is written to OUT/best.pt in the app's format, and
+its checkpoint records the crop framing and heatmap sigma it was trained with.
+Every option is a field of `TrainConfig` (or of its `ModelConfig`); the
+command line is generated from them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import random
+import time
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from core.config import ModelConfig
+from core.model import MobileFAN, load_checkpoint, save_checkpoint
+from core.threads import set_thread_counts
+from core.training.augment import AugmentConfig
+from core.training.datasets import EpochDraws, FaceCrops, FaceSample, load_samples
+from core.training.evaluate import evaluate_samples
+from core.training.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
+from core.training.targets import render_heatmaps
+
+log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot start: no data, a mismatched --init, no GPU for --device cuda."""
+
+
+@dataclass
+class TrainConfig:
+    data: str                        # training data spec: manifest.jsonl (its train split), 300w:DIR, wflw:ANN:IMAGES
+    out: str                         # run folder (state.pt, best.pt, last.pt, log.jsonl)
+    val_data: str | None = None      # validation data spec; default: the manifest's val split
+    model: ModelConfig = field(default_factory=ModelConfig)
+    teacher: str | None = None       # distil from this checkpoint's hidden features
+    init: str | None = None          # start from these weights (fine-tuning); must match the architecture
+    fa_weight: float = 1.0           # feature-aligned distillation weight
+    fs_weight: float = 10.0          # feature-similarity distillation weight
+    fs_levels: tuple[int, ...] = (0, 1)   # deconv levels (8x8, 16x16) whose similarity is distilled
+    epochs: int = 40
+    epoch_size: int = 4000           # samples drawn per epoch (weighted by person)
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    seed: int = 0
+    threads: int = 2
+    workers: int = 1
+    device: str = "auto"             # "auto" takes a CUDA GPU when there is one
+    checkpoint_minutes: float = 3.0
+    max_minutes: float | None = None   # stop (and checkpoint) after this much training time
+    max_steps: int | None = None       # stop (and checkpoint) after this many steps in this invocation
+    val_limit: int = 400
+
+
+def person_weights(samples: list[FaceSample]) -> np.ndarray:
+    """1/sqrt(faces of that person): thousands of frames of one man must not
+    drown the single photos of hundreds of others."""
+    counts: dict[str, int] = {}
+    for s in samples:
+        counts[s.person] = counts.get(s.person, 0) + 1
+    w = np.array([1.0 / math.sqrt(counts[s.person]) for s in samples])
+    return w / w.sum()
+
+
+def epoch_indices(weights: np.ndarray, size: int, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng((seed, 10_000 + epoch)).choice(len(weights), size=size, p=weights)
+
+
+def learning_rate(cfg: TrainConfig, step: int, total: int) -> float:
+    """Linear warm-up, then cosine decay to zero."""
+    warmup = min(200, total // 20)
+    if step < warmup:
+        return cfg.lr * (step + 1) / warmup
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def _single_threaded_worker(_: int) -> None:
+    """Each loader worker is one process: threads inside it only fight the others."""
+    set_thread_counts(1)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise TrainingError("--device cuda: no CUDA GPU is visible to PyTorch")
+        torch.backends.cudnn.benchmark = True
+    return torch.device(name)
+
+
+class TrainingRun:
+    """One run: data, student (and teacher), optimiser, and the state that makes it resumable."""
+
+    def __init__(self, cfg: TrainConfig, resume: bool = False) -> None:
+        self.cfg = cfg
+        set_thread_counts(cfg.threads, opencv_threads=1)   # the parent's OpenCV work is small
+        self.device = pick_device(cfg.device)
+        self.out = Path(cfg.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.state_path = self.out / "state.pt"
+        random.seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        torch.manual_seed(cfg.seed)
+
+        self.train_samples = load_samples(cfg.data, "train")
+        self.val_samples = load_samples(cfg.val_data or cfg.data, None if cfg.val_data else "val")[: cfg.val_limit]
+        if not self.train_samples:
+            raise TrainingError(f"{cfg.data} has no training faces")
+        self.model = self._build_student().to(self.device)
+        self.crops = FaceCrops(self.train_samples, cfg.model, AugmentConfig(), seed=cfg.seed)
+        self.teacher, self.adapters = self._build_teacher()
+        params = list(self.model.parameters()) + (list(self.adapters.parameters()) if self.adapters else [])
+        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.weights = person_weights(self.train_samples)
+        self.steps_per_epoch = cfg.epoch_size // cfg.batch_size
+        self.total_steps = cfg.epochs * self.steps_per_epoch
+        self.epoch, self.batch, self.elapsed, self.best = 0, 0, 0.0, float("inf")
+        if resume and self.state_path.exists():
+            self._restore()
+
+    def _build_student(self) -> MobileFAN:
+        model = MobileFAN(self.cfg.model)
+        if self.cfg.init:
+            start = load_checkpoint(self.cfg.init, expected_points=self.cfg.model.num_points).model
+            if start.config != self.cfg.model:
+                raise TrainingError(f"--init {self.cfg.init}: its architecture {start.config} differs from "
+                                    f"this run's {self.cfg.model}")
+            model.load_state_dict(start.state_dict())
+        return model
+
+    def _build_teacher(self) -> tuple[MobileFAN | None, FeatureAdapters | None]:
+        if not self.cfg.teacher:
+            return None, None
+        # Only hidden features are distilled, so a 68-point teacher can teach a 98-point student.
+        teacher = load_checkpoint(self.cfg.teacher).model.to(self.device).eval()
+        for p in teacher.parameters():
+            p.requires_grad_(False)
+        adapters = FeatureAdapters([self.cfg.model.deconv_channels] * 3, [teacher.config.deconv_channels] * 3)
+        return teacher, adapters.to(self.device)
+
+    # ---- resumable state ----------------------------------------------------------------------
+    def _restore(self) -> None:
+        state = torch.load(self.state_path, map_location="cpu", weights_only=False)
+        self.model.load_state_dict(state["model"])
+        if self.adapters is not None and state.get("adapters"):
+            self.adapters.load_state_dict(state["adapters"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.epoch, self.batch = state["epoch"], state["batch"]
+        self.elapsed, self.best = state["elapsed"], state["best"]
+        torch.set_rng_state(state["torch_rng"])
+        np.random.set_state(state["numpy_rng"])
+        random.setstate(state["python_rng"])
+        log.info("resumed at epoch %d batch %d (%.1f min trained)", self.epoch, self.batch, self.elapsed / 60)
+
+    def _save_state(self) -> None:
+        state = {"config": asdict(self.cfg), "model": self.model.state_dict(),
+                 "adapters": self.adapters.state_dict() if self.adapters else None,
+                 "optimizer": self.optimizer.state_dict(), "epoch": self.epoch, "batch": self.batch,
+                 "elapsed": self.elapsed, "best": self.best, "torch_rng": torch.get_rng_state(),
+                 "numpy_rng": np.random.get_state(), "python_rng": random.getstate()}
+        tmp = self.state_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        tmp.replace(self.state_path)
+
+    # ---- training -------------------------------------------------------------------------------
+    def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
+        cfg = self.cfg
+        indices = epoch_indices(self.weights, self.steps_per_epoch * cfg.batch_size, cfg.seed, epoch)
+        draws = EpochDraws(self.crops, indices, epoch, start=skip_batches * cfg.batch_size)
+        return DataLoader(draws, batch_size=cfg.batch_size, shuffle=False, num_workers=cfg.workers, drop_last=True,
+                          persistent_workers=False, pin_memory=self.device.type == "cuda",
+                          worker_init_fn=_single_threaded_worker, prefetch_factor=4 if cfg.workers else None)
+
+    def _step(self, images: torch.Tensor, points: torch.Tensor, step: int, sums: dict[str, float]) -> float:
+        cfg = self.cfg
+        images = images.to(self.device, non_blocking=True).float()
+        targets = render_heatmaps(points.to(self.device, non_blocking=True),
+                                  cfg.model.heatmap_size, cfg.model.heatmap_sigma)
+        lr = learning_rate(cfg, step, self.total_steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        heatmaps, features = self.model.forward_with_features(images)
+        loss_hm = heatmap_loss(heatmaps, targets)
+        loss = loss_hm
+        if self.teacher is not None:
+            with torch.no_grad():
+                _, teacher_features = self.teacher.forward_with_features(images)
+            loss_fa = feature_aligned_loss(self.adapters(features), teacher_features)
+            loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
+                                              [teacher_features[i] for i in cfg.fs_levels])
+            loss = loss + cfg.fa_weight * loss_fa + cfg.fs_weight * loss_fs
+            sums["fa"] += loss_fa.item()
+            sums["fs"] += loss_fs.item()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        sums["heatmap"] += loss_hm.item()
+        return lr
+
+    def _end_epoch(self, sums: dict[str, float], steps: int) -> None:
+        metrics = evaluate_samples(self.model, self.val_samples) if self.val_samples else {"nme": float("nan")}
+        record = {"epoch": self.epoch + 1, "elapsed_min": round(self.elapsed / 60, 2),
+                  **{f"loss_{k}": round(v / max(steps, 1), 5) for k, v in sums.items()},
+                  **{f"val_{k}": round(v, 5) for k, v in metrics.items()}}
+        log.info(json.dumps(record))
+        with (self.out / "log.jsonl").open("a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        if metrics["nme"] < self.best or not (self.out / "best.pt").exists():
+            self.best = min(self.best, metrics["nme"])
+            save_checkpoint(self.model, self.out / "best.pt", meta={
+                "role": "student" if self.cfg.model.width <= 1.0 else "teacher", "epoch": self.epoch + 1,
+                "val_nme": metrics["nme"], "distilled_from": self.cfg.teacher, "train_config": asdict(self.cfg)})
+
+    def run(self) -> Path:
+        """Train to the end, or to the time/step budget (then resume with `resume=True`)."""
+        cfg = self.cfg
+        last_checkpoint = time.monotonic()
+        steps_this_run = 0
+        while self.epoch < cfg.epochs:
+            self.model.train()
+            sums = {"heatmap": 0.0, "fa": 0.0, "fs": 0.0}
+            steps = 0
+            bar = tqdm(self._loader(self.epoch, self.batch), desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
+                       initial=self.batch, total=self.steps_per_epoch, leave=False)
+            tick = time.monotonic()    # training time counts waits for data: on a GPU they are the cost
+            for images, points in bar:
+                lr = self._step(images, points, self.epoch * self.steps_per_epoch + self.batch, sums)
+                self.batch += 1
+                steps += 1
+                steps_this_run += 1
+                now = time.monotonic()
+                self.elapsed, tick = self.elapsed + now - tick, now
+                bar.set_postfix(loss=f"{sums['heatmap'] / steps:.3f}", lr=f"{lr:.1e}")
+                out_of_budget = (cfg.max_minutes is not None and self.elapsed >= cfg.max_minutes * 60) or \
+                    (cfg.max_steps is not None and steps_this_run >= cfg.max_steps)
+                if now - last_checkpoint > cfg.checkpoint_minutes * 60 or out_of_budget:
+                    self._save_state()
+                    last_checkpoint = time.monotonic()
+                if out_of_budget:
+                    bar.close()
+                    log.info("stopping at the time/step budget (continue with --resume)")
+                    return self.out / "best.pt"
+            bar.close()
+            self._end_epoch(sums, steps)
+            self.epoch, self.batch = self.epoch + 1, 0
+            self._save_state()
+            last_checkpoint = time.monotonic()
+        save_checkpoint(self.model, self.out / "last.pt", meta={"epoch": cfg.epochs, "train_config": asdict(cfg)})
+        return self.out / "best.pt"
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> Path:
+    return TrainingRun(cfg, resume).run()
+
+
+# ---- command line, generated from the dataclasses ------------------------------------------------
+_CLI_NAMES = {"num_points": "points"}           # ModelConfig.num_points is --points
+
+
+def _parse_type(hint) -> typing.Callable[[str], object]:
+    """The argparse type of a field: `X | None` parses as X, `tuple[int, ...]` from "1,2"."""
+    base = hint
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        base = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(base) is tuple:
+        item = typing.get_args(base)[0]
+        return lambda text: tuple(item(v) for v in text.split(",") if v.strip())
+    return base
+
+
+def _add_fields(parser: argparse.ArgumentParser, cls, prefix_help: str = "") -> None:
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        if f.name == "model":
+            continue
+        name = _CLI_NAMES.get(f.name, f.name)
+        required = f.default is MISSING and f.default_factory is MISSING
+        default = None if required else (f.default if f.default is not MISSING else f.default_factory())
+        flags = ["--" + name.replace("_", "-")]
+        if name == "data":
+            flags.append("--manifest")           # the name used before 300-W/WFLW specs existed
+        parser.add_argument(*flags, dest=f.name, type=_parse_type(hints[f.name]), required=required,
+                            default=default, help=f"{prefix_help}(default: {default})" if not required else None)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--resume", action="store_true", help="continue from OUT/state.pt")
+    _add_fields(parser, TrainConfig)
+    _add_fields(parser, ModelConfig, "model: ")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    values = vars(args)
+    model = ModelConfig(**{f.name: values.pop(f.name) for f in fields(ModelConfig)})
+    values.pop("resume", None)
+    return replace(TrainConfig(**values), model=model)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = build_parser().parse_args(argv)
+    resume = args.resume
+    try:
+        best = train(config_from_args(args), resume=resume)
+    except TrainingError as exc:
+        log.error("error: %s", exc)
+        return 2
+    log.info("best model: %s", best)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
                                QSpinBox, QVBoxLayout, QWidget)
 
 from app.processing import ProcessingThread, RecordingState, SourceInfo, Stats
-from app.widgets import LivePlots, VideoView
+from app.widgets import LivePlots, PlotSpec, VideoView
 from core.config import PipelineConfig, default_weights_path
 from core.outputs import next_free_path
 from core.overlay import OverlayOptions
@@ -76,7 +76,14 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.stats_label = QLabel("—")
         self.stats_label.setStyleSheet("font-family: monospace;")
-        self.plot = LivePlots({"fps": ("processing (frames/s)", "#6cdc6c"), "latency": ("latency (ms)", "#ffb050")})
+        self.plot = LivePlots(
+            {"fps": PlotSpec("processing (frames/s)"), "latency": PlotSpec("latency (ms)"),
+             "head": PlotSpec("head (degrees)", (-60, 60)), "eyes": PlotSpec("eye openness (EAR)", (0, 0.5))},
+            {"fps": ("fps", "#6cdc6c"), "latency": ("latency", "#ffb050"),
+             "yaw": ("head", "#ff6b6b"), "pitch": ("head", "#6bd0ff"), "roll": ("head", "#f5d76e"),
+             "left eye": ("eyes", "#c39bff"), "right eye": ("eyes", "#7dffb0")})
+        self.plot.setMinimumHeight(260)
+        self.plot.setMaximumHeight(340)
 
         left = QVBoxLayout()
         left.addWidget(self.banner)
@@ -202,7 +209,7 @@ class MainWindow(QMainWindow):
         show = QGroupBox("Show")
         box = QHBoxLayout(show)
         self.show_checks: dict[str, QCheckBox] = {}
-        for name in ("points", "lines", "boxes"):
+        for name in ("points", "lines", "boxes", "axes"):
             check = QCheckBox(name)
             check.setChecked(True)
             check.toggled.connect(self.push_overlay)
@@ -420,6 +427,11 @@ class MainWindow(QMainWindow):
         self.video.show_image(image, " · ".join(notice))
         stages = " ".join(f"{k} {stats.stages_ms.get(k, 0):.1f}" for k in STAGES)
         faces = f"faces {stats.faces}" + (f" of {stats.faces_found} found" if stats.face_limit_hit else "")
+        if stats.pose_deg is not None:
+            pitch, yaw, roll = stats.pose_deg
+            faces += f" | yaw {yaw:+4.0f} pitch {pitch:+4.0f} roll {roll:+4.0f}"
+        if not stats.still:
+            faces += f" | blinks {stats.blinks}"
         if stats.still:
             head = f"photo {stats.frame_name} | {faces} | processed in {sum(stats.stages_ms.values()):.0f} ms"
         else:
@@ -427,7 +439,10 @@ class MainWindow(QMainWindow):
                     f"latency {stats.latency_ms:5.1f} ms | {faces} | dropped {stats.dropped}")
         self.stats_label.setText(f"{head}\nstage ms: {stages}")
         if not stats.still:
-            self.plot.add(fps=stats.process_fps, latency=stats.latency_ms)
+            pitch, yaw, roll = stats.pose_deg or (None, None, None)
+            left, right = stats.ears or (None, None)
+            self.plot.add(**{"fps": stats.process_fps, "latency": stats.latency_ms, "yaw": yaw, "pitch": pitch,
+                             "roll": roll, "left eye": left, "right eye": right})
         if stats.face_limit_hit:
             self.show_banner(f"{stats.faces_found} faces found; landmarks for the first {stats.faces} only "
                              f"(start with --max-faces N for more).")

@@ -49,6 +49,10 @@ class Stats:
     frame_name: str = ""
     paused: bool = False
     landmarks_on: bool = True                     # a model is loaded (else video only)
+    # The first face (lowest id): head pose in degrees (pitch, yaw, roll) and eye openness.
+    pose_deg: tuple[float, float, float] | None = None
+    ears: tuple[float, float] | None = None       # (left, right)
+    blinks: int = 0                               # blinks seen since the source was opened, all faces
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class ProcessingThread(QThread):
         self._wraps_seen = 0
         self._end_reported = False
         self._live = False
+        self._blinking: set[int] = set()          # face ids inside a blink on the last frame
+        self._blinks = 0
 
     # ---- called from the GUI thread: commands only --------------------------------------------
     def submit(self, command: Callable[[], None]) -> None:
@@ -200,6 +206,7 @@ class ProcessingThread(QThread):
         self._wraps_seen = 0
         self._end_reported = False
         self._frame_times.clear()
+        self._blinking, self._blinks = set(), 0
         self.source_opened.emit(SourceInfo(spec, source.name, source.live, source.still, source.length))
         self.message.emit(self._model_status)
 
@@ -293,13 +300,17 @@ class ProcessingThread(QThread):
             except FrameError as exc:
                 self.message.emit(f"skipped a frame: {exc}")
                 return
-            image = draw_faces(image, result.faces, pipeline.layout, self._overlay)
+            image = draw_faces(image, result.faces, pipeline.layout, self._overlay, result.camera)
             if self._recorder is not None:
                 try:
                     self._recorder.write_frame(frame.index, frame.timestamp, result.faces, frame.name)
                 except RecorderError as exc:
                     self._stop_recording(str(exc))
                     self.message.emit(f"Recording failed: {exc}")
+        blinking = {f.face_id for f in result.faces if f.blink}
+        self._blinks += len(blinking - self._blinking)
+        self._blinking = blinking
+        first = result.faces[0] if result.faces else None
         self._processed += 1
         now = time.monotonic()
         self._frame_times.append(now)
@@ -318,5 +329,8 @@ class ProcessingThread(QThread):
             still=grabber.source.still,
             frame_name=frame.name,
             paused=grabber.paused,
-            landmarks_on=pipeline is not None)
+            landmarks_on=pipeline is not None,
+            pose_deg=first.pose.degrees() if first is not None and first.pose is not None else None,
+            ears=(first.ear_left, first.ear_right) if first is not None else None,
+            blinks=self._blinks)
         self.frame_ready.emit(to_qimage(image), stats)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from dataclasses import dataclass
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
@@ -91,9 +93,17 @@ def nice_ceiling(value: float) -> float:
     return float(10 ** (exponent + 1))
 
 
+@dataclass(frozen=True)
+class PlotSpec:
+    """One plot: its value axis label, and a fixed range or None (0 to a 1-2-5 ceiling)."""
+
+    label: str
+    fixed: tuple[float, float] | None = None
+
+
 class LivePlots(pg.GraphicsLayoutWidget):
-    """Rolling plots, one labelled axis each, sharing a time axis in seconds
-    since the source was opened.
+    """Rolling plots on a grid, one labelled value axis each, sharing a time axis in seconds
+    since the source was opened; each plot may draw several series.
 
     Redrawn at most `max_hz` times a second, and the axes move in steps (the
     time axis sweeps forward half a window at a time; a value axis jumps to
@@ -103,12 +113,12 @@ class LivePlots(pg.GraphicsLayoutWidget):
     a drift; tests/test_gui.py measures it).
     """
 
-    def __init__(self, series: dict[str, tuple[str, str]], window_s: float = 20.0, max_hz: float = 8.0) -> None:
-        """`series`: name -> (axis label, colour)."""
+    def __init__(self, plots: dict[str, PlotSpec], series: dict[str, tuple[str, str]], columns: int = 2,
+                 window_s: float = 20.0, max_hz: float = 8.0) -> None:
+        """`plots`: key -> PlotSpec; `series`: name -> (plot key, colour). Series named like a
+        plot key share its name in the legend only when a plot has several."""
         super().__init__()
         self.setBackground("#1b1b1b")
-        self.setMinimumHeight(120)
-        self.setMaximumHeight(220)
         self.window_s = window_s
         self._min_interval = 1.0 / max_hz
         self._last_draw = 0.0
@@ -116,21 +126,27 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._x_start = 0.0
         self._t: deque[float] = deque()
         self._values: dict[str, deque[float]] = {name: deque() for name in series}
+        self._series = series
+        self._specs = plots
         self._tops: dict[str, float] = {}
-        self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: dict[str, pg.PlotItem] = {}
-        for col, (name, (label, colour)) in enumerate(series.items()):
-            plot = self.addPlot(row=0, col=col)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for i, (key, spec) in enumerate(plots.items()):
+            plot = self.addPlot(row=i // columns, col=i % columns)
             plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setLabel("left", label)
+            plot.setLabel("left", spec.label)
+            plot.getAxis("left").enableAutoSIPrefix(False)
             plot.setLabel("bottom", "time (s)")
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.disableAutoRange()
             plot.setXRange(0, window_s, padding=0)
-            plot.setYRange(0, 1, padding=0)
-            self.plots[name] = plot
-            self.curves[name] = plot.plot(pen=pg.mkPen(colour, width=2))
+            plot.setYRange(*(spec.fixed or (0, 1)), padding=0)
+            if sum(1 for k, _ in series.values() if k == key) > 1:
+                plot.addLegend(offset=(-5, 5), labelTextSize="8pt", colCount=3)
+            self.plots[key] = plot
+        for name, (key, colour) in series.items():
+            self.curves[name] = self.plots[key].plot(pen=pg.mkPen(colour, width=2), name=name)
 
     def restart(self) -> None:
         """A new source: time starts at zero again."""
@@ -151,7 +167,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
         t = now - self._t0
         self._t.append(t)
         for name, series in self._values.items():
-            series.append(float(values.get(name, float("nan"))))
+            value = values.get(name)
+            series.append(float("nan") if value is None else float(value))
         if t > self._x_start + self.window_s:
             self._x_start += self.window_s / 2 * math.ceil((t - self._x_start - self.window_s) / (self.window_s / 2))
             for plot in self.plots.values():
@@ -162,15 +179,25 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 series.popleft()
         if now - self._last_draw >= self._min_interval:
             self._last_draw = now
-            xs = list(self._t)
-            for name, curve in self.curves.items():
-                ys = list(self._values[name])
-                curve.setData(xs, ys)
-                finite = [v for v in ys if math.isfinite(v)]
-                top = nice_ceiling(max(finite) * 1.05) if finite else 1.0
-                if self._tops.get(name) != top:
-                    self._tops[name] = top
-                    self.plots[name].setYRange(0, top, padding=0)
+            self._redraw()
+
+    def _redraw(self) -> None:
+        xs = np.fromiter(self._t, float)
+        peaks: dict[str, float] = {}
+        for name, curve in self.curves.items():
+            ys = np.fromiter(self._values[name], float)
+            curve.setData(xs, ys, connect="finite")
+            key = self._series[name][0]
+            finite = ys[np.isfinite(ys)]
+            if len(finite):
+                peaks[key] = max(peaks.get(key, 0.0), float(finite.max()))
+        for key, peak in peaks.items():
+            if self._specs[key].fixed is not None:
+                continue
+            top = nice_ceiling(peak * 1.05)
+            if self._tops.get(key) != top:
+                self._tops[key] = top
+                self.plots[key].setYRange(0, top, padding=0)
 
     def points(self) -> int:
         return len(self._t)

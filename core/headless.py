@@ -7,6 +7,7 @@ files and a video that ends early are each reported through `notify`.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,10 +42,11 @@ class HeadlessSummary:
 
 def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
                  max_frames: int | None = None, overlay_dir: Path | None = None, progress: bool = True,
-                 notify: Callable[[str], None] | None = None, should_stop: Callable[[], bool] | None = None
-                 ) -> HeadlessSummary:
-    """Process `source` to the end (or `max_frames`). The recorder is closed at the end,
-    also when an error (a write failure, say) stops the run: its rows stay whole."""
+                 notify: Callable[[str], None] | None = None, should_stop: Callable[[], bool] | None = None,
+                 close_recorder: bool = True) -> HeadlessSummary:
+    """Process `source` to the end (or `max_frames`). The recorder is closed at the end (unless
+    `close_recorder` is False: more files follow into it), also when an error (a write
+    failure, say) stops the run: its rows stay whole."""
     summary = HeadlessSummary()
     say = notify or (lambda text: None)
     pipeline.prepare_for_source(live=source.live)
@@ -73,7 +75,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
             if recorder:
                 summary.rows += recorder.write_frame(frame.index, frame.timestamp, result.faces, frame.name)
             if overlay_dir and (source.still or frame.index % VIDEO_OVERLAY_EVERY == 0):
-                image = draw_faces(frame.image, result.faces, pipeline.layout)   # the frame is done with
+                image = draw_faces(frame.image, result.faces, pipeline.layout, camera=result.camera)
                 write_image(overlay_dir / overlay_name(frame.name, frame.index, source.still), image)
                 summary.overlays += 1
             bar.update(1)
@@ -81,7 +83,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - start
-        if recorder:
+        if recorder and (close_recorder or sys.exc_info()[0] is not None):
             recorder.close()
         source.close()
     summary.skipped = list(getattr(source, "skipped", []))

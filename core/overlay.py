@@ -10,7 +10,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from core.config import CameraIntrinsics
+from core.head_pose import project
 from core.landmarks import Layout
+from core.mean_face_68 import MEAN_FACE_68
 from core.results import FaceResult
 
 # RGB, one per face id.
@@ -22,11 +25,18 @@ class OverlayOptions:
     points: bool = True
     lines: bool = True
     boxes: bool = True
+    axes: bool = True          # head pose: x red, y green, z (out of the face) blue
+
+
+# Head axes start at the nose bridge's root (point 27) and are 50 mm long; z points out of the face.
+_AXES_ORIGIN = MEAN_FACE_68[27]
+_AXES = np.array([_AXES_ORIGIN, _AXES_ORIGIN + (50, 0, 0), _AXES_ORIGIN + (0, 50, 0), _AXES_ORIGIN + (0, 0, -50)])
+_AXIS_COLOURS = ((235, 60, 60), (60, 220, 60), (70, 130, 255))
 
 
 def draw_faces(image: np.ndarray, faces: list[FaceResult], layout: Layout,
-               options: OverlayOptions = OverlayOptions()) -> np.ndarray:
-    """Draws in place and returns `image` (RGB uint8)."""
+               options: OverlayOptions = OverlayOptions(), camera: CameraIntrinsics | None = None) -> np.ndarray:
+    """Draws in place and returns `image` (RGB uint8). Head axes need the `camera` pose was solved with."""
     scale = max(1.0, max(image.shape[:2]) / 640)
     thickness = max(1, int(round(scale)))
     for face in faces:
@@ -40,6 +50,12 @@ def draw_faces(image: np.ndarray, faces: list[FaceResult], layout: Layout,
             radius = max(1, int(round(1.5 * scale)))
             for x, y in pts:
                 cv2.circle(image, (int(round(x)), int(round(y))), radius, (255, 255, 255), -1, cv2.LINE_AA)
+        if options.axes and camera is not None and face.pose is not None and face.pose.is_finite():
+            ends = np.round(project(face.pose, camera, _AXES)).astype(np.int64)
+            if np.abs(ends).max() < 1e5:
+                for end, axis_colour in zip(ends[1:], _AXIS_COLOURS):
+                    cv2.line(image, tuple(int(v) for v in ends[0]), tuple(int(v) for v in end), axis_colour,
+                             thickness + 1, cv2.LINE_AA)
         if options.boxes:
             x0, y0, x1, y1 = (int(round(v)) for v in face.box)
             cv2.rectangle(image, (x0, y0), (x1, y1), colour, thickness)

@@ -14,6 +14,8 @@ import numpy as np
 
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
+from core.face_measures import eye_aspect_ratios, mouth_opening
+from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
 from core.model import MobileFAN, load_checkpoint
@@ -23,7 +25,7 @@ from core.runtimes import make_runner
 from core.threads import set_thread_counts
 from core.tracker import Tracker, points_box
 
-STAGES = ("detect", "crop", "model", "decode", "smooth")
+STAGES = ("detect", "crop", "model", "decode", "smooth", "measure")
 
 
 def detector_range_for(config_range: str, live: bool) -> str:
@@ -53,7 +55,9 @@ class LandmarkPipeline:
             self._detectors[detector.model_range] = detector
         self.detector_range = detector.model_range if detector is not None else \
             detector_range_for(config.detector_range, live=False)
-        self.tracker = Tracker(self.layout, model.config.landmark_scale, config.smoothing, config.max_faces)
+        self.tracker = Tracker(self.layout, model.config.landmark_scale, config.smoothing, config.max_faces,
+                               config.blink)
+        self.head_pose = HeadPoseEstimator()
         self._frames_since_detect = 0
 
     @property
@@ -89,6 +93,7 @@ class LandmarkPipeline:
             track.filter.min_cutoff = smoothing.min_cutoff
             track.filter.beta = smoothing.beta
             track.filter.d_cutoff = smoothing.d_cutoff
+            track.filter.shared_speed = smoothing.shared_speed
 
     def process(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False) -> FrameResult:
         """Landmarks for every face in an RGB frame (grey, RGBA, float or 16-bit arrays are accepted).
@@ -134,14 +139,24 @@ class LandmarkPipeline:
             self.tracker.update(track, pred.points, float(pred.scores.mean()), timestamp, smooth)
         # Lost faces are reported once, flagged unsuccessful, then their track ends.
         lost = self.tracker.prune(self.config.min_track_score)
-        faces = [FaceResult(t.face_id, points_box(t.points), t.points, t.raw_points, t.score,
-                            t not in lost) for t in self.tracker.tracks + lost]
         t5 = time.perf_counter()
+        camera = self.config.camera.for_frame(w, h)
+        faces = [self._measure(t, t not in lost, camera, timestamp, still) for t in self.tracker.tracks + lost]
+        t6 = time.perf_counter()
 
         timings.update(detect=(t1 - t0) * 1e3, crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3,
-                       decode=(t4 - t3) * 1e3, smooth=(t5 - t4) * 1e3)
+                       decode=(t4 - t3) * 1e3, smooth=(t5 - t4) * 1e3, measure=(t6 - t5) * 1e3)
         faces.sort(key=lambda f: f.face_id)
-        return FrameResult(faces, timings, detector_ran, (w, h), found, limit_hit)
+        return FrameResult(faces, timings, detector_ran, (w, h), found, limit_hit, camera)
+
+    def _measure(self, track, success: bool, camera, timestamp: float, still: bool) -> FaceResult:
+        """Head pose (from the recorded points), eye openness, blink and mouth (from the raw
+        points: smoothing would flatten a blink)."""
+        track.pose = self.head_pose.estimate(track.points, camera, None if still else track.pose)
+        ear_left, ear_right = eye_aspect_ratios(track.raw_points)
+        blink = False if still else track.blinks.update((ear_left + ear_right) / 2, timestamp)
+        return FaceResult(track.face_id, points_box(track.points), track.points, track.raw_points, track.score,
+                          success, track.pose, ear_left, ear_right, blink, mouth_opening(track.raw_points))
 
     def close(self) -> None:
         for detector in self._detectors.values():

@@ -1,8 +1,9 @@
 """CSV recording of landmark tracks, written as it goes, never destroying a file.
 
 Columns follow OpenFace 2.0 (`frame, face_id, timestamp, confidence,
-success, x_0.., y_0..`) so existing analysis scripts read our files, plus
-`source`.
+success, pose_Tx.. pose_Rz, x_0.., y_0..`, same names, same units) so
+existing analysis scripts read our files, then our own `ear_left,
+ear_right, blink, mouth_open` and `source` (README, CSV schema).
 
 Why it writes through a raw file descriptor, one `os.write` per frame:
 - nothing is buffered in Python, so a killed process leaves every frame
@@ -29,9 +30,21 @@ from typing import Iterable
 from core.results import FaceResult
 
 
+POSE_COLUMNS = ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
+MEASURE_COLUMNS = ["ear_left", "ear_right", "blink", "mouth_open"]
+
+
 def csv_header(num_points: int) -> list[str]:
-    return (["frame", "face_id", "timestamp", "confidence", "success"]
-            + [f"x_{i}" for i in range(num_points)] + [f"y_{i}" for i in range(num_points)] + ["source"])
+    return (["frame", "face_id", "timestamp", "confidence", "success"] + POSE_COLUMNS
+            + [f"x_{i}" for i in range(num_points)] + [f"y_{i}" for i in range(num_points)]
+            + MEASURE_COLUMNS + ["source"])
+
+
+def _pose_cells(face: FaceResult) -> list[str]:
+    p = face.pose
+    if p is None:
+        return ["nan"] * 6
+    return [f"{p.tx:.1f}", f"{p.ty:.1f}", f"{p.tz:.1f}", f"{p.rx:.4f}", f"{p.ry:.4f}", f"{p.rz:.4f}"]
 
 
 class RecorderError(OSError):
@@ -123,7 +136,10 @@ class CsvRecorder:
             if len(pts) != self.num_points:
                 raise ValueError(f"face has {len(pts)} points, recorder expects {self.num_points}")
             rows.append([frame, face.face_id, f"{timestamp:.4f}", f"{face.confidence:.3f}", int(face.success)]
-                        + [f"{v:.2f}" for v in pts[:, 0]] + [f"{v:.2f}" for v in pts[:, 1]] + [source])
+                        + _pose_cells(face)
+                        + [f"{v:.2f}" for v in pts[:, 0]] + [f"{v:.2f}" for v in pts[:, 1]]
+                        + [f"{face.ear_left:.3f}", f"{face.ear_right:.3f}", int(face.blink), f"{face.mouth_open:.3f}",
+                           source])
         if rows:
             self._write(self._format(rows))
             self.rows += len(rows)

@@ -170,11 +170,16 @@ class ImageFilesSource(FrameSource):
                 yield frame
 
 
+def folder_images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+
+
 def input_files(spec: str | Path) -> list[Path]:
-    """The files a (non-camera) source spec reads: the file itself, or a folder's images."""
+    """Every file a (non-camera) source spec may read: the file itself, or a folder's photos and videos."""
     path = Path(spec).expanduser()
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file())
+        media = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
+        return sorted(p for p in path.iterdir() if p.suffix.lower() in media and p.is_file())
     return [path]
 
 
@@ -185,7 +190,11 @@ def open_source(spec: str | int | Path) -> FrameSource:
     if not path.exists():
         raise SourceError(f"no such file or folder: {path}")
     if path.is_dir():
-        return ImageFilesSource(input_files(path))
+        images = folder_images(path)
+        if not images and any(p.suffix.lower() in VIDEO_EXTENSIONS for p in input_files(path)):
+            raise SourceError(f"{path} holds videos, not photos: open one video, or process them all "
+                              f"with --headless --out-dir DIR")
+        return ImageFilesSource(images)
     if path.suffix.lower() in IMAGE_EXTENSIONS:
         try:
             read_rgb(path)

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.config import SmoothingConfig
+from core.config import BlinkConfig, SmoothingConfig
+from core.face_measures import BlinkDetector
 from core.geometry import Crop, box_iou, crop_from_landmarks
 from core.landmarks import Layout
-from core.results import Box
+from core.results import Box, HeadPose
 from core.smoothing import OneEuroFilter
 
 
@@ -29,9 +30,11 @@ class Track:
     face_id: int
     crop: Crop
     filter: OneEuroFilter
+    blinks: BlinkDetector
     points: np.ndarray | None = None          # smoothed, frame pixels
     raw_points: np.ndarray | None = None      # as the model gave them
     score: float = 0.0
+    pose: HeadPose | None = None              # last head pose: the next solve starts from it
 
     def box(self) -> Box:
         return points_box(self.points) if self.points is not None else self.crop.box()
@@ -39,8 +42,9 @@ class Track:
 
 class Tracker:
     def __init__(self, layout: Layout, landmark_scale: float, smoothing: SmoothingConfig,
-                 max_faces: int = 16) -> None:
+                 max_faces: int = 16, blink: BlinkConfig = BlinkConfig()) -> None:
         self.layout = layout
+        self.blink = blink
         self.landmark_scale = landmark_scale
         self.smoothing = smoothing
         self.max_faces = max_faces
@@ -53,7 +57,7 @@ class Tracker:
 
     def new_filter(self) -> OneEuroFilter:
         s = self.smoothing
-        return OneEuroFilter(s.min_cutoff, s.beta, s.d_cutoff)
+        return OneEuroFilter(s.min_cutoff, s.beta, s.d_cutoff, s.shared_speed)
 
     def add_detections(self, boxes: list[Box], crops: list[Crop], scores: list[float]) -> bool:
         """Start tracks for detections (best first) that no current track already covers.
@@ -67,7 +71,7 @@ class Tracker:
             if len(self.tracks) >= self.max_faces:
                 limit_hit = True
                 break
-            self.tracks.append(Track(self._next_id, crop, self.new_filter(), score=score))
+            self.tracks.append(Track(self._next_id, crop, self.new_filter(), BlinkDetector(self.blink), score=score))
             self._next_id += 1
         return limit_hit
 

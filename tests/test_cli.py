@@ -276,3 +276,38 @@ def test_headless_stops_on_a_signal_with_a_whole_csv(tmp_path, tiny_weights, sig
     assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
     lines = out.read_text().split("\n")
     assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
+
+
+def test_headless_csv_has_pose_and_eye_columns_that_follow_the_head(tmp_path, face_video):
+    """The clip turns the astronaut's head in the image plane by a known angle (15 sin 2 pi t):
+    pose_Rz must follow it (OpenFace: + is clockwise on screen, OpenCV's angle is counter-clockwise)."""
+    import math
+    out = tmp_path / "pose.csv"
+    result = run("--headless", "--source", face_video, "--csv", out)
+    assert result.returncode == 0, result.stderr
+    rows = [r for r in csv.DictReader(out.open()) if r["success"] == "1"]
+    assert len(rows) >= 85
+    cols = ["pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz", "ear_left", "ear_right", "mouth_open"]
+    assert all(math.isfinite(float(r[c])) for r in rows for c in cols)
+    assert all(r["blink"] in ("0", "1") for r in rows)
+    frames = np.array([int(r["frame"]) for r in rows])
+    turn = 15.0 * np.sin(2 * math.pi * frames / 89)               # synthetic_video: t = i / (frames - 1)
+    roll = np.degrees([float(r["pose_Rz"]) for r in rows])
+    assert np.corrcoef(roll, -turn)[0, 1] > 0.95
+    assert np.abs(roll + turn - np.median(roll + turn)).mean() < 3.0
+    tz = np.array([float(r["pose_Tz"]) for r in rows])
+    assert 300 < np.median(tz) < 1500                              # a face a few tens of cm away
+    ears = np.array([float(r["ear_left"]) for r in rows])
+    assert 0.15 < np.median(ears) < 0.45                           # open eyes
+
+
+def test_camera_intrinsics_can_be_given(tmp_path, face_video):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert run("--headless", "--source", face_video, "--csv", a, "--max-frames", 3).returncode == 0
+    assert run("--headless", "--source", face_video, "--csv", b, "--max-frames", 3, "--fx", 1000, "--fy", 1000,
+               ).returncode == 0
+    tz_a = float(next(csv.DictReader(a.open()))["pose_Tz"])
+    tz_b = float(next(csv.DictReader(b.open()))["pose_Tz"])
+    assert tz_b / tz_a == pytest.approx(1000 / 375, rel=0.05)     # 480x360: OpenFace's fx is 500 (0.75 + 0.75) / 2
+    bad = run("--headless", "--source", face_video, "--fx", 0)
+    assert bad.returncode == 2 and "positive" in bad.stderr

@@ -343,3 +343,18 @@ def test_the_pinned_pyside_keeps_its_references(monkeypatch):
     monkeypatch.setattr(qp, "pyside_loses_references", lambda: True)
     with pytest.raises(PlatformError, match="reference-counting bug.*requirements.txt"):
         qp.check_pyside_release()
+
+
+def test_the_window_shows_head_pose_eyes_and_blinks(qapp, face_video, settings):
+    """With the shipped model: head axes option, yaw/pitch/roll and eye-openness plots, a blink counter."""
+    window = make_window(None, settings)
+    window.start(str(face_video))
+    assert wait_for(qapp, lambda: window.frames_shown >= 20 and window.last_stats.pose_deg is not None)
+    text = window.stats_label.text()
+    assert "yaw" in text and "pitch" in text and "roll" in text and "blinks 0" in text
+    assert window.show_checks["axes"].isChecked()
+    assert wait_for(qapp, lambda: window.plot.curves["yaw"].getData()[1] is not None
+                    and len(window.plot.curves["yaw"].getData()[1]) > 5)
+    ears = window.plot.curves["left eye"].getData()[1]
+    assert ears is not None and 0.1 < float(ears[-1]) < 0.5
+    close(qapp, window)

@@ -24,9 +24,26 @@ def face(face_id, n=68, offset=0.0):
 
 def test_schema_matches_openface_names():
     header = csv_header(68)
-    assert header[:5] == ["frame", "face_id", "timestamp", "confidence", "success"]
-    assert header[5] == "x_0" and header[5 + 67] == "x_67" and header[5 + 68] == "y_0"
-    assert header[-1] == "source" and len(header) == 5 + 136 + 1
+    # OpenFace 2.0's names, in its order: ids, then pose, then the 2D landmarks.
+    assert header[:11] == ["frame", "face_id", "timestamp", "confidence", "success",
+                           "pose_Tx", "pose_Ty", "pose_Tz", "pose_Rx", "pose_Ry", "pose_Rz"]
+    assert header[11] == "x_0" and header[11 + 67] == "x_67" and header[11 + 68] == "y_0"
+    assert header[-5:] == ["ear_left", "ear_right", "blink", "mouth_open", "source"]
+    assert len(header) == 11 + 136 + 5
+
+
+def test_pose_and_measures_are_written_in_openface_units(tmp_path):
+    from core.results import HeadPose
+    f = face(0)
+    f.pose = HeadPose(12.5, -3.25, 650.0, 0.1, -0.2, 0.05)
+    f.ear_left, f.ear_right, f.blink, f.mouth_open = 0.31, 0.29, True, 0.12
+    path = tmp_path / "pose.csv"
+    with CsvRecorder(path, 68) as rec:
+        rec.write_frame(0, 0.0, [f], "x")
+    row = next(csv.DictReader(path.open()))
+    assert [float(row[k]) for k in ("pose_Tx", "pose_Ty", "pose_Tz")] == [12.5, -3.2, 650.0]
+    assert [float(row[k]) for k in ("pose_Rx", "pose_Ry", "pose_Rz")] == [0.1, -0.2, 0.05]
+    assert (row["ear_left"], row["ear_right"], row["blink"], row["mouth_open"]) == ("0.310", "0.290", "1", "0.120")
 
 
 def test_rows_per_face_per_frame(tmp_path):

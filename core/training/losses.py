@@ -18,15 +18,19 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, foreground_weight: float = 20.0) -> torch.Tensor:
+def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, foreground_weight: float = 20.0,
+                 point_weights: torch.Tensor | None = None) -> torch.Tensor:
     """MSE with the pixels near each landmark weighted up.
 
     Under plain MSE an all-zero heatmap is a deep local minimum (the peak
     covers ~1% of a 32x32 map) and a small CPU budget is spent escaping it;
-    weighting by (1 + w * target) removes that plateau. x100 only keeps the
-    logged value near 1.
+    weighting by (1 + w * target) removes that plateau. `point_weights` (one
+    per landmark, mean 1) weights whole heatmaps, e.g. the eyelids, whose
+    few-pixel moves carry blinks. x100 only keeps the logged value near 1.
     """
     weight = 1.0 + foreground_weight * target
+    if point_weights is not None:
+        weight = weight * point_weights.view(1, -1, 1, 1)
     return (weight * (pred - target) ** 2).mean() * 100.0
 
 

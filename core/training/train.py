@@ -65,6 +65,8 @@ class TrainConfig:
     fa_weight: float = 1.0           # feature-aligned distillation weight
     fs_weight: float = 10.0          # feature-similarity distillation weight
     fs_levels: tuple[int, ...] = (0, 1)   # deconv levels (8x8, 16x16) whose similarity is distilled
+    eye_weight: float = 1.0          # heatmap loss weight of the eye points (the others 1; renormalised to mean 1)
+    closed_eye_boost: float = 1.0    # sampling weight x this for faces whose labels have the eyes closed
     epochs: int = 40
     epoch_size: int = 4000           # samples drawn per epoch (weighted by person)
     batch_size: int = 32
@@ -88,6 +90,25 @@ def person_weights(samples: list[FaceSample]) -> np.ndarray:
         counts[s.person] = counts.get(s.person, 0) + 1
     w = np.array([1.0 / math.sqrt(counts[s.person]) for s in samples])
     return w / w.sum()
+
+
+CLOSED_EAR = 0.2      # label EAR below this: the eyes are (nearly) closed
+
+
+def closed_eye_weights(samples: list[FaceSample], boost: float) -> np.ndarray:
+    """x `boost` for faces labelled with closed eyes: blinks are rare frames of a video."""
+    from core.face_measures import eye_aspect_ratios
+    if boost == 1.0:
+        return np.ones(len(samples))
+    return np.array([boost if np.mean(eye_aspect_ratios(s.points)) < CLOSED_EAR else 1.0 for s in samples])
+
+
+def point_weights(num_points: int, eye_weight: float) -> torch.Tensor:
+    """Per-landmark heatmap loss weights, mean 1: the eye contours (and pupils) x `eye_weight`."""
+    w = torch.ones(num_points)
+    eyes = list(range(36, 48)) if num_points == 68 else list(range(60, 76)) + [96, 97]
+    w[eyes] = eye_weight
+    return w * num_points / w.sum()
 
 
 def epoch_indices(weights: np.ndarray, size: int, seed: int, epoch: int) -> np.ndarray:
@@ -140,7 +161,10 @@ class TrainingRun:
         self.teacher, self.adapters = self._build_teacher()
         params = list(self.model.parameters()) + (list(self.adapters.parameters()) if self.adapters else [])
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.weights = person_weights(self.train_samples)
+        weights = person_weights(self.train_samples) * closed_eye_weights(self.train_samples, cfg.closed_eye_boost)
+        self.weights = weights / weights.sum()
+        self.point_weights = point_weights(cfg.model.num_points, cfg.eye_weight).to(self.device) \
+            if cfg.eye_weight != 1.0 else None
         self.steps_per_epoch = cfg.epoch_size // cfg.batch_size
         self.total_steps = cfg.epochs * self.steps_per_epoch
         self.epoch, self.batch, self.elapsed, self.best = 0, 0, 0.0, float("inf")
@@ -209,7 +233,7 @@ class TrainingRun:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         heatmaps, features = self.model.forward_with_features(images)
-        loss_hm = heatmap_loss(heatmaps, targets)
+        loss_hm = heatmap_loss(heatmaps, targets, point_weights=self.point_weights)
         loss = loss_hm
         if self.teacher is not None:
             with torch.no_grad():

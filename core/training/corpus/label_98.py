@@ -18,34 +18,29 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from core.geometry import crop_from_landmarks, crop_to_frame, warp_crop
+from core.geometry import crop_from_landmarks, warp_crop
 from core.images import ImageReadError, read_rgb, write_image
 from core.landmarks import LAYOUT_68, LAYOUT_98, REGIONS_68, as_68
 from core.metrics import region_errors_68
 from core.overlay import OverlayOptions, draw_faces
 from core.results import FaceResult
+from core.training.corpus.face_mesh import FaceMesh3D
 from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
 from core.training.corpus.mesh_to_wflw import wflw_from_mesh
 
-MESH_CROP = 256
 MAX_DISAGREEMENT = 0.12      # mean distance to the 68-point teacher / interocular
 
 
 
 class MeshLabeller:
+    """98 WFLW points of a face from the face mesh (core/training/corpus/face_mesh.py)."""
+
     def __init__(self) -> None:
-        from mediapipe.python.solutions import face_mesh
-        self._mesh = face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1,
-                                        min_detection_confidence=0.3)
+        self._mesh = FaceMesh3D()
 
     def label(self, rgb: np.ndarray, points68: np.ndarray) -> np.ndarray | None:
-        crop = crop_from_landmarks(points68, LAYOUT_68, 1.7)       # room for the mesh's own margin
-        patch = warp_crop(rgb, crop, MESH_CROP)
-        result = self._mesh.process(patch)
-        if not result.multi_face_landmarks:
-            return None
-        mesh = np.array([[p.x * MESH_CROP, p.y * MESH_CROP] for p in result.multi_face_landmarks[0].landmark])
-        return crop_to_frame(crop, wflw_from_mesh(mesh).astype(np.float64), MESH_CROP).astype(np.float32)
+        mesh = self._mesh.mesh(rgb, points68)
+        return None if mesh is None else wflw_from_mesh(mesh[:, :2]).astype(np.float32)
 
 
 def disagreement(points98: np.ndarray, points68: np.ndarray) -> dict[str, float]:

@@ -57,22 +57,20 @@ WFLW_FROM_MESH: tuple[tuple[range, tuple[int, ...], tuple[float, ...]], ...] = (
 )
 
 def resample_polyline(points: np.ndarray, fractions: tuple[float, ...]) -> np.ndarray:
-    """Points at the given fractions of a polyline's arc length."""
+    """Points at the given fractions of a polyline's arc length (2D or 3D)."""
     if len(points) == 1:
         return np.repeat(points, len(fractions), axis=0)
     seg = np.linalg.norm(np.diff(points, axis=0), axis=1)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     targets = np.asarray(fractions) * cum[-1]
-    x = np.interp(targets, cum, points[:, 0])
-    y = np.interp(targets, cum, points[:, 1])
-    return np.stack([x, y], axis=1)
+    return np.stack([np.interp(targets, cum, points[:, d]) for d in range(points.shape[1])], axis=1)
 
 
 def wflw_from_mesh(mesh: np.ndarray) -> np.ndarray:
-    """(478, 2) refined face-mesh points -> (98, 2) WFLW points."""
+    """(478, D) refined face-mesh points (D = 2, or 3 with depth) -> (98, D) WFLW points."""
     if mesh.shape[0] < 478:
         raise ValueError(f"need the refined 478-point mesh (with irises), got {mesh.shape[0]} points")
-    out = np.zeros((98, 2), np.float32)
+    out = np.zeros((98, mesh.shape[1]), np.float32)
     for wflw_idx, polyline, fractions in WFLW_FROM_MESH:
-        out[list(wflw_idx)] = resample_polyline(mesh[list(polyline), :2].astype(np.float64), fractions)
+        out[list(wflw_idx)] = resample_polyline(mesh[list(polyline)].astype(np.float64), fractions)
     return out

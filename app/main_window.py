@@ -182,6 +182,17 @@ class MainWindow(QMainWindow):
         self.points_combo.setCurrentIndex(0 if config.points == 68 else 1)
         self.points_combo.currentIndexChanged.connect(self.on_points_changed)
         form.addRow("Landmarks", self.points_combo)
+        self.size_combo = QComboBox()
+        for size, label in (("default", "default"), ("small", "small (faster)")):
+            self.size_combo.addItem(label, size)
+            path = default_weights_path(config.points, size)
+            if not path.exists():
+                item = self.size_combo.model().item(self.size_combo.count() - 1)
+                item.setEnabled(False)
+                item.setToolTip(f"not available: no trained weights at {path}")
+        self.size_combo.setCurrentIndex(0 if config.model == "default" else 1)
+        self.size_combo.currentIndexChanged.connect(self.on_points_changed)
+        form.addRow("Model", self.size_combo)
         col.addWidget(model)
 
         smooth = QGroupBox("Smoothing (One Euro filter)")
@@ -293,6 +304,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("model/points", self.points_combo.currentData())
+        s.setValue("model/size", self.size_combo.currentData())
         s.setValue("smoothing/enabled", self.smooth_check.isChecked())
         s.setValue("smoothing/min_cutoff", self.min_cutoff.value())
         s.setValue("smoothing/beta", self.beta.value())
@@ -331,11 +343,13 @@ class MainWindow(QMainWindow):
         if path:
             self.csv_path.setText(path)
 
-    def on_points_changed(self, index: int) -> None:
-        if self.recording.active:
+    def on_points_changed(self, _index: int) -> None:
+        """The landmark layout or the model size changed: load that model."""
+        points, size = self.points_combo.currentData(), self.size_combo.currentData()
+        if self.recording.active and points != self.worker.config.points:
             self.show_banner("Recording stopped: a CSV holds one landmark layout. Start a new recording "
                              "for the new layout.")
-        self.worker.set_points(self.points_combo.itemData(index))
+        self.worker.set_model(points, size)
 
     def push_smoothing(self) -> None:
         smoothing = replace(self.worker.config.smoothing, enabled=self.smooth_check.isChecked(),
@@ -455,9 +469,8 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(text))
 
     def on_message(self, text: str) -> None:
+        """A problem that lasts (no weights, a failed recording) stands in the banner."""
         self.show_banner(text)
-        if text and self.frames_shown == 0:
-            self.video.show_message(text)
 
     def on_recording_changed(self, state: RecordingState) -> None:
         self.recording = state
@@ -482,8 +495,11 @@ class MainWindow(QMainWindow):
 
     def on_source_failed(self, text: str) -> None:
         self.source_label.setText(self.source_label.text() + " (failed)")
+        hint = "Use File ▸ Open file… (Ctrl+O) to play a video or photos instead."
         if self.frames_shown == 0:
-            self.video.show_message(text + "\n\nUse File ▸ Open file… (Ctrl+O) to play a video or photos.")
+            self.video.show_message(f"{text}.\n\n{hint}")
+        else:
+            self.show_banner(f"{text}. {hint}")
 
     def on_source_finished(self) -> None:
         if not self.source_label.text().endswith("(ended)"):
@@ -517,10 +533,19 @@ class MainWindow(QMainWindow):
         event.accept()
 
 
-def remembered_points(default: int = 68) -> int:
-    """The landmark layout chosen in the last session (the window remembers it)."""
-    points = _setting(load_settings(), "model/points", default, int)
-    return points if points in (68, 98) and default_weights_path(points).exists() else default
+def remembered_model(points: int | None = None, size: str | None = None) -> tuple[int, str]:
+    """The landmark layout and model size: as given, else as chosen in the last session,
+    else 68 points, default size (a remembered choice whose weights are gone is forgotten)."""
+    settings = load_settings()
+    if points is None:
+        points = _setting(settings, "model/points", 68, int)
+        if points not in (68, 98) or not default_weights_path(points).exists():
+            points = 68
+    if size is None:
+        size = _setting(settings, "model/size", "default", str)
+        if size not in ("default", "small") or not default_weights_path(points, size).exists():
+            size = "default"
+    return points, size
 
 
 def _quiet_qt_messages(verbose: bool) -> None:

@@ -119,7 +119,11 @@ class ProcessingThread(QThread):
         self.submit(lambda: self._open_source(spec))
 
     def set_points(self, points: int) -> None:
-        self.submit(lambda: self._load_pipeline(replace(self.config, points=points, weights=None)))
+        self.set_model(points, self.config.model)
+
+    def set_model(self, points: int, size: str) -> None:
+        """Another shipped model: the landmark layout and/or the size."""
+        self.submit(lambda: self._load_pipeline(replace(self.config, points=points, model=size, weights=None)))
 
     def set_smoothing(self, smoothing: SmoothingConfig) -> None:
         self.submit(lambda: self._set_smoothing(smoothing))
@@ -179,7 +183,7 @@ class ProcessingThread(QThread):
             self._pipeline.warm_up()
             self._model_status = ""
         except WeightsError as exc:
-            self._model_status = (f"No trained weights for {config.points} points ({exc}). "
+            self._model_status = (f"No trained weights for the {config.model} {config.points}-point model ({exc}). "
                                   "Video is shown without landmarks.")
         except (DetectorError, RuntimeUnavailable) as exc:
             self._model_status = f"Landmarks unavailable: {exc}"
@@ -192,8 +196,7 @@ class ProcessingThread(QThread):
         try:
             source = open_source(spec)
         except SourceError as exc:
-            self.message.emit(str(exc))
-            self.source_failed.emit(str(exc))
+            self.source_failed.emit(str(exc))          # the window says it once, where the video would be
             return
         self._live = source.live
         if self._pipeline is not None:
@@ -278,7 +281,6 @@ class ProcessingThread(QThread):
             text = grabber.error
             grabber.stop()
             self._grabber = None
-            self.message.emit(text)
             self.source_failed.emit(text)
         elif grabber.exhausted and not self._end_reported:
             self._end_reported = True

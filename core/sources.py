@@ -71,7 +71,7 @@ class CameraSource(FrameSource):
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(f"no camera at index {index}: check that it is connected and not in use "
-                              f"by another program, or open a video file instead")
+                              f"by another program")
         self.fps = self._cap.get(cv2.CAP_PROP_FPS) or 30.0
 
     def __iter__(self) -> Iterator[Frame]:

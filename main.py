@@ -14,7 +14,8 @@ import signal
 import sys
 from pathlib import Path
 
-from core.config import DETECTOR_RANGES, CameraOverrides, PipelineConfig, SmoothingConfig, default_weights_path
+from core.config import (DETECTOR_RANGES, MODEL_SIZES, CameraOverrides, PipelineConfig, SmoothingConfig,
+                         default_weights_path)
 from core.runtimes import RUNTIMES
 
 
@@ -25,7 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="camera index (0, 1, ...), video file, image file, or folder of images (default: 0)")
     p.add_argument("--points", type=int, choices=(68, 98),
                    help="landmark layout (default: 68; the window remembers the last choice)")
-    p.add_argument("--weights", type=Path, help="model checkpoint (default: weights/mobilefan_<points>.pt)")
+    p.add_argument("--model", choices=MODEL_SIZES,
+                   help="shipped model: default, or small (faster per face, a little less accurate); "
+                        "the window remembers the last choice")
+    p.add_argument("--weights", type=Path, help="model checkpoint (default: the shipped one for --points and --model)")
     p.add_argument("--csv", type=Path, help="record landmark tracks to this CSV file from the start")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing --csv file or existing overlays (default: refuse)")
@@ -67,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def make_config(args: argparse.Namespace, points: int) -> PipelineConfig:
-    return PipelineConfig(points=points, weights=args.weights, detector_range=args.detector,
+def make_config(args: argparse.Namespace, points: int, model: str | None = None) -> PipelineConfig:
+    return PipelineConfig(points=points, model=model or args.model or "default", weights=args.weights,
+                          detector_range=args.detector,
                           num_threads=args.threads, runtime=args.runtime, max_faces=args.max_faces,
                           smoothing=SmoothingConfig(enabled=not args.no_smoothing),
                           camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy))
@@ -199,7 +204,7 @@ def run_headless_cli(args: argparse.Namespace) -> int:
         pipeline = LandmarkPipeline(config)
     except WeightsError as exc:
         source.close()
-        return error(f"{exc}\nTrained weights belong in {default_weights_path(config.points)}; "
+        return error(f"{exc}\nTrained weights belong in {default_weights_path(config.points, config.model)}; "
                      f"see weights/MODEL_CARD.md.")
     except RuntimeUnavailable as exc:
         source.close()
@@ -242,9 +247,10 @@ def run_gui_cli(args: argparse.Namespace) -> int:
         check_pyside_release()
     except PlatformError as exc:
         return error(str(exc))
-    from app.main_window import remembered_points, run_gui
-    points = args.points or (68 if args.weights else remembered_points())
-    return run_gui(make_config(args, points), source=args.source, csv_path=args.csv, max_frames=args.max_frames,
+    from app.main_window import remembered_model, run_gui
+    points, model = (args.points or 68, args.model or "default") if args.weights else \
+        remembered_model(args.points, args.model)
+    return run_gui(make_config(args, points, model), source=args.source, csv_path=args.csv, max_frames=args.max_frames,
                    overwrite=args.overwrite, loop=args.loop, interval=args.interval, verbose=args.verbose,
                    realtime=not args.every_frame)
 

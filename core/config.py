@@ -113,12 +113,16 @@ class BlinkConfig:
 
 
 DETECTOR_RANGES = ("auto", "short", "full")
+# Shipped model sizes: "default" (MobileNetV2 width 1.0, 128 px) and "small" (width 0.5, 96 px:
+# faster per face, a little less accurate; weights/MODEL_CARD.md).
+MODEL_SIZES = ("default", "small")
 
 
 @dataclass
 class PipelineConfig:
     points: int = 68
-    weights: Path | None = None            # None: weights/mobilefan_{points}.pt
+    model: str = "default"                 # "default" or "small" (MODEL_SIZES)
+    weights: Path | None = None            # None: the shipped weights for `points` and `model`
     # "short" (webcam, < 2 m), "full" (photos, groups, far faces), or "auto":
     # chosen per source when it is opened (short for cameras, full for files).
     detector_range: str = "auto"
@@ -126,6 +130,9 @@ class PipelineConfig:
     max_faces: int = 16                    # faces tracked per frame; more found is reported
     redetect_every: int = 15               # frames between detector runs while tracking
     min_track_score: float = 0.25          # below this the track is dropped and re-detected
+    # Predict twice for a face the detector just framed (photos, new tracks), the second time from a
+    # crop framed by the first answer; measured by bench/second_pass.py (README, Weights).
+    second_pass: bool = False
     num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
     # Inference back-end (core/runtimes.py). int8 ONNX Runtime: the fastest measured that keeps
     # validation NME within 1% of fp32 (+0.6% for 68 points, +0.3% for 98; README, Performance).
@@ -140,10 +147,13 @@ class PipelineConfig:
                              f"got {self.detector_range!r}")
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if self.model not in MODEL_SIZES:
+            raise ValueError(f"model must be one of {', '.join(MODEL_SIZES)}, got {self.model!r}")
 
     def weights_path(self) -> Path:
-        return Path(self.weights) if self.weights else default_weights_path(self.points)
+        return Path(self.weights) if self.weights else default_weights_path(self.points, self.model)
 
 
-def default_weights_path(points: int) -> Path:
-    return WEIGHTS_DIR / f"mobilefan_{points}.pt"
+def default_weights_path(points: int, model: str = "default") -> Path:
+    """weights/mobilefan_68.pt, weights/mobilefan_68_small.pt, ..."""
+    return WEIGHTS_DIR / (f"mobilefan_{points}.pt" if model == "default" else f"mobilefan_{points}_{model}.pt")

@@ -132,6 +132,14 @@ class LandmarkPipeline:
         heatmaps = self.predictor.heatmaps(patches)
         t3 = time.perf_counter()
         predictions = self.predictor.decode(heatmaps, crops)
+        if self.config.second_pass:
+            # A face framed by the detector (a photo, a new track) is framed less well than one
+            # framed by landmarks: predict again from a crop framed by the first answer.
+            fresh = [i for i, t in enumerate(tracks) if t.points is None]
+            if fresh:
+                again = [self.predictor.crop_from_landmarks(predictions[i].points) for i in fresh]
+                for i, pred in zip(fresh, self.predictor.predict(rgb, again)):
+                    predictions[i] = pred
         t4 = time.perf_counter()
 
         smooth = self.config.smoothing.enabled and not still

@@ -13,13 +13,36 @@ from core.training.losses import (FeatureAdapters, feature_aligned_loss, feature
 from core.training.train import TrainConfig, TrainingError, build_parser, config_from_args, train
 
 
-def test_kd_loss_is_zero_when_student_matches_adapted_teacher():
+@pytest.mark.parametrize("plain", [False, True])
+def test_fa_is_zero_when_the_adapted_student_equals_the_teacher(plain):
     torch.manual_seed(0)
-    adapters = FeatureAdapters([16, 16], [32, 32])
-    student = [torch.randn(2, 16, 4, 4), torch.randn(2, 16, 8, 8)]
+    adapters = FeatureAdapters([16, 16, 16], [32, 32, 32], plain=plain).eval()
+    student = [torch.randn(2, 16, 4, 4), torch.randn(2, 16, 8, 8), torch.randn(2, 16, 16, 16)]
     teacher = [a.detach() for a in adapters(student)]
     assert feature_aligned_loss(adapters(student), teacher).item() == 0.0
-    assert feature_aligned_loss(adapters(student), [t + 1 for t in teacher]).item() > 0.5
+    # The definition: the sum over stages of each stage's mean squared difference.
+    shifted = [t + (i + 1) for i, t in enumerate(teacher)]
+    assert feature_aligned_loss(adapters(student), shifted).item() == pytest.approx(1 + 4 + 9, rel=1e-5)
+
+
+def test_the_papers_adapter_ends_in_batch_norm_and_relu():
+    adapter = FeatureAdapters([8], [16]).convs[0]
+    assert [type(m).__name__ for m in adapter] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    assert (adapter(torch.randn(2, 8, 4, 4)) >= 0).all()
+
+
+def test_fs_of_identical_features_is_zero_and_follows_its_definition():
+    torch.manual_seed(2)
+    f = [torch.randn(2, 8, 4, 4), torch.randn(2, 8, 8, 8)]
+    assert feature_similarity_loss(f, [x.clone() for x in f]).item() < 1e-12
+    g = [torch.randn(2, 8, 4, 4), torch.randn(2, 8, 8, 8)]
+    by_hand = 0.0
+    for a, b in zip(f, g):                                   # N x N cosines of all position pairs, per stage
+        fa, fb = a.flatten(2), b.flatten(2)
+        sa = torch.nn.functional.cosine_similarity(fa.unsqueeze(3), fa.unsqueeze(2), dim=1)
+        sb = torch.nn.functional.cosine_similarity(fb.unsqueeze(3), fb.unsqueeze(2), dim=1)
+        by_hand += ((sa - sb) ** 2).mean().item()
+    assert feature_similarity_loss(f, g).item() == pytest.approx(by_hand, rel=1e-4)
 
 
 def test_similarity_loss_ignores_channel_count_and_scale():
@@ -128,3 +151,15 @@ def test_training_reads_300w_folders(tmp_path):
     best = train(small_run(tmp_path, f"300w:{tmp_path}", tmp_path / "run", val_data=f"300w:{tmp_path}"))
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert best.exists() and np.isfinite(log[-1]["val_nme"])
+
+
+def test_a_small_student_learns_from_a_teacher_of_another_input_size(tmp_path):
+    """96 px student, 128 px teacher: the teacher sees resized crops, its features meet the student's grids."""
+    manifest = tiny_corpus(tmp_path)
+    teacher = train(small_run(tmp_path, manifest, tmp_path / "t", width=0.5, deconv_channels=24))
+    cfg = small_run(tmp_path, manifest, tmp_path / "s", teacher=str(teacher))
+    cfg = TrainConfig(**{**cfg.__dict__, "model": ModelConfig(width=0.35, deconv_channels=16, input_size=96)})
+    student = load_checkpoint(train(cfg)).model
+    assert student.config.input_size == 96 and student.config.heatmap_size == 24
+    log = [json.loads(line) for line in (tmp_path / "s" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] > 0 and np.isfinite(log[-1]["val_nme"])

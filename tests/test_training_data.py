@@ -161,3 +161,27 @@ def test_repeated_draws_in_an_epoch_get_different_crops_and_replay_exactly(tmp_p
     resumed = EpochDraws(ds, np.zeros(4, dtype=int), epoch=3, start=2)
     assert len(resumed) == 2 and torch.equal(resumed[0][1], crops[2]) and torch.equal(resumed[1][1], crops[3])
     assert not torch.equal(EpochDraws(ds, np.zeros(4, dtype=int), epoch=4)[0][1], crops[0])
+
+
+def test_degradations_keep_the_crop_and_really_degrade(tmp_path):
+    """Each degradation alone: same shape and type; a small face loses its fine detail;
+    a JPEG at low quality differs; all are functions of the random generator."""
+    from core.training.augment import degrade
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:128, 0:128]
+    crop = ((np.sin(xx * 2.0) * np.cos(yy * 2.1) + 1) * 120).astype(np.uint8)      # fine texture (3 px period)
+    crop = np.dstack([crop, crop[::-1], crop[:, ::-1]])
+    off = AugmentConfig(small_prob=0, jpeg_prob=0, motion_blur_prob=0, gamma_prob=0, sepia_prob=0, grain_prob=0)
+    assert np.array_equal(degrade(crop, rng, off, 60.0), crop)
+    from dataclasses import replace
+    small = degrade(crop, np.random.default_rng(1), replace(off, small_prob=1.0), 60.0)
+    assert small.shape == crop.shape and small.dtype == np.uint8
+    detail = lambda im: np.abs(np.diff(im.astype(float), axis=1)).mean()              # noqa: E731
+    assert detail(small) < 0.5 * detail(crop)                                       # 12-40 px eyes: blurry
+    for name in ("jpeg_prob", "motion_blur_prob", "gamma_prob", "sepia_prob", "grain_prob"):
+        out = degrade(crop, np.random.default_rng(2), replace(off, **{name: 1.0}), 60.0)
+        assert out.shape == crop.shape and out.dtype == np.uint8 and not np.array_equal(out, crop), name
+        again = degrade(crop, np.random.default_rng(2), replace(off, **{name: 1.0}), 60.0)
+        assert np.array_equal(out, again), name
+    sepia = degrade(crop, np.random.default_rng(3), replace(off, sepia_prob=1.0), 60.0).astype(float)
+    assert (sepia[..., 0] >= sepia[..., 2]).all()                                   # warm, no blue cast

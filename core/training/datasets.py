@@ -9,7 +9,7 @@ supported so that users with those data sets can train (`--data 300w:DIR`,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from core.geometry import crop_from_landmarks, frame_to_crop, warp_crop
 from core.heatmap import input_to_heatmap
 from core.images import read_rgb
 from core.landmarks import layout_for
-from core.training.augment import AugmentConfig, flip_crop, jitter_crop, photometric
+from core.training.augment import AugmentConfig, degrade, flip_crop, jitter_crop, photometric
 from core.training.corpus.manifest import read_manifest
 
 
@@ -32,12 +32,17 @@ class FaceSample:
     points: np.ndarray          # (N, 2) frame pixels
     person: str = ""
     source: str = ""
+    facts: dict = field(default_factory=dict, compare=False)   # the manifest's extra (yaw_mesh, grey, ...)
+
+    @property
+    def is_video_frame(self) -> bool:
+        return "frames" in self.image.parts
 
 
 def load_corpus(manifest: str | Path, split: str | None = None) -> list[FaceSample]:
     manifest = Path(manifest)
     root = manifest.parent
-    return [FaceSample(root / r.image, r.points_array(), r.person, r.source)
+    return [FaceSample(root / r.image, r.points_array(), r.person, r.source, r.extra)
             for r in read_manifest(manifest) if split is None or r.split == split]
 
 
@@ -140,6 +145,8 @@ class FaceCrops:
             if rng.random() < self.augment.flip_prob:
                 patch, pts = flip_crop(patch, pts, self.layout)
             patch = photometric(patch, rng, self.augment)
+            patch = degrade(patch, rng, self.augment, float(np.linalg.norm(pts[self.layout.outer_eye_corners[0]]
+                                                                            - pts[self.layout.outer_eye_corners[1]])))
         hm_pts = input_to_heatmap(pts, size, self.model.heatmap_size).astype(np.float32)
         return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))), torch.from_numpy(hm_pts)
 

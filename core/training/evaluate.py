@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from core.geometry import Crop
-from core.landmarks import as_68, layout_for
+from core.landmarks import as_68, interocular, layout_for
 from core.metrics import auc, failure_rate, nme, region_errors_68
 from core.model import MobileFAN, count_parameters, load_checkpoint
 from core.predictor import LandmarkPredictor
@@ -50,12 +50,72 @@ def sample_crops(model: MobileFAN, samples: list[FaceSample]) -> np.ndarray:
     return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
 
 
+def face_errors(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None) -> np.ndarray:
+    """NME of each sample. A 98-point model scored against 68-point labels is scored on the
+    68 points the layouts share (and normalised by those labels' eye corners)."""
+    preds = predict_samples(model, samples, runner)
+    out = []
+    for p, s in zip(preds, samples):
+        if len(p) != len(s.points):
+            p = as_68(p)
+        out.append(nme(p, s.points, layout_for(len(s.points))))
+    return np.array(out)
+
+
 def evaluate_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None
                      ) -> dict[str, float]:
-    layout = layout_for(model.config.num_points)
-    preds = predict_samples(model, samples, runner)
-    errors = np.array([nme(p, s.points, layout) for p, s in zip(preds, samples)])
+    errors = face_errors(model, samples, runner)
     return {"nme": float(errors.mean()), "fr10": failure_rate(errors), "auc10": auc(errors)}
+
+
+# ---- the validation set that steers: people weighted once, buckets by yaw, face size, colour ----
+VIDEO_FRAMES_PER_PERSON = 20
+BUCKETS = {
+    "yaw <20": lambda s: abs(s.facts.get("yaw_mesh", 99)) < 20,
+    "yaw 20-45": lambda s: 20 <= abs(s.facts.get("yaw_mesh", 99)) <= 45,
+    "yaw >45": lambda s: 45 < abs(s.facts.get("yaw_mesh", -1)),
+    "interocular <30 px": lambda s: interocular(s.points, layout_for(len(s.points))) < 30,
+    "interocular 30-80 px": lambda s: 30 <= interocular(s.points, layout_for(len(s.points))) <= 80,
+    "interocular >80 px": lambda s: interocular(s.points, layout_for(len(s.points))) > 80,
+    "grey / old photo": lambda s: bool(s.facts.get("grey", False)),
+    "colour": lambda s: not s.facts.get("grey", False),
+}
+
+
+def cap_video_frames(samples: list[FaceSample], per_person: int = VIDEO_FRAMES_PER_PERSON) -> list[FaceSample]:
+    """All still photos, and at most `per_person` video frames of each person (evenly spread):
+    228 frames of one man must not outvote thirty people's photos."""
+    frames: dict[str, list[FaceSample]] = {}
+    out = []
+    for s in samples:
+        (frames.setdefault(s.person, []) if s.is_video_frame else out).append(s)
+    for person_frames in frames.values():
+        step = max(1, len(person_frames) // per_person)
+        out += person_frames[::step][:per_person]
+    return out
+
+
+def person_weighted_nme(errors: np.ndarray, samples: list[FaceSample]) -> float:
+    """Mean over people of each person's mean NME: each person counts once."""
+    by_person: dict[str, list[float]] = {}
+    for e, s in zip(errors, samples):
+        by_person.setdefault(s.person, []).append(float(e))
+    return float(np.mean([np.mean(v) for v in by_person.values()]))
+
+
+def bucket_table(errors: np.ndarray, samples: list[FaceSample]) -> list[dict]:
+    """Rows: all faces (NME weighted per person too), then each bucket (faces, people, NME, FR, AUC)."""
+    rows = [{"bucket": "all", "faces": len(samples), "people": len({s.person for s in samples}),
+             "nme": float(errors.mean()), "nme_person": person_weighted_nme(errors, samples),
+             "fr10": failure_rate(errors), "auc10": auc(errors)}]
+    for name, member in BUCKETS.items():
+        idx = [i for i, s in enumerate(samples) if member(s)]
+        e = errors[idx]
+        rows.append({"bucket": name, "faces": len(idx), "people": len({samples[i].person for i in idx}),
+                     "nme": float(e.mean()) if len(e) else float("nan"),
+                     "nme_person": person_weighted_nme(e, [samples[i] for i in idx]) if len(e) else float("nan"),
+                     "fr10": failure_rate(e), "auc10": auc(e)})
+    return rows
 
 
 def cross_check_98(model68: MobileFAN, model98: MobileFAN, samples: list[FaceSample]) -> dict[str, float]:
@@ -88,9 +148,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default="val", help="manifest split to evaluate (default: val)")
     parser.add_argument("--cross-check", nargs=2, type=Path, metavar=("WEIGHTS68", "WEIGHTS98"),
                         help="also compare a 98-point model's jaw/eyes/mouth with a 68-point model's")
+    parser.add_argument("--buckets", action="store_true",
+                        help="the steering table: video frames capped per person, people weighted once, and "
+                             "NME / FR / AUC per yaw, face-size and colour bucket, for each checkpoint")
     args = parser.parse_args(argv)
     set_thread_counts(2)
     samples = load_samples(args.data, args.split)
+    if args.buckets:
+        samples = cap_video_frames(samples)
+        print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}; video frames capped "
+              f"at {VIDEO_FRAMES_PER_PERSON} per person)\n")
+        for path in args.checkpoints:
+            errors = face_errors(load_checkpoint(path).model, samples)
+            print(f"{path}\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+            print("|---|---|---|---|---|---|---|")
+            for r in bucket_table(errors, samples):
+                print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
+                      f"{r['fr10']:.3f} | {r['auc10']:.3f} |")
+            print()
+        return
     photos = [s for s in samples if "frames" not in s.image.parts]
     print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}); "
           f"{len(photos)} of them are still photos, the rest video frames\n")

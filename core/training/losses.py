@@ -1,15 +1,22 @@
 """Training losses: heatmap regression and the two MobileFAN distillation terms.
 
-Zhao et al. 2020, Section 3:
-- Feature-aligned distillation (FA): L_FA = sum_l || A_l(F_s^l) - F_t^l ||^2, where
-  F_s^l, F_t^l are the student's and teacher's hidden feature maps at the same
-  resolution and A_l a 1x1 convolution that maps the student's channels to
-  the teacher's.
-- Feature-similarity distillation (FS): L_FS = sum_l || S(F_s^l) - S(F_t^l) ||^2,
-  with S(F)_ij = cos(f_i, f_j) over every pair of spatial positions i, j of a
-  feature map: the face's geometric structure, which has no channel count
-  and so needs no adapter.
-All terms are means over elements, so their weights do not depend on sizes.
+Zhao et al., "MobileFAN: Transferring Deep Hidden Representation for Face
+Alignment", Pattern Recognition 2020, Section 3, and the authors' code
+(yangyangkiki/mobilefan; summarised in ../shared/README.md):
+- Feature-aligned distillation (FA), eq. (2): L_FA = sum_l || A_l(F_s^l) - F_t^l ||^2
+  over the three decoder stages l, where F_s^l, F_t^l are the student's and
+  the frozen teacher's hidden feature maps at the same resolution and A_l the
+  adapter that maps the student's channels to the teacher's: in the authors'
+  code a 1x1 convolution followed by batch normalisation and ReLU (the
+  teacher's features are post-ReLU, so the adapted ones are too).
+- Feature-similarity distillation (FS), eq. (3)-(4): L_FS = sum_l || S(F_s^l) - S(F_t^l) ||^2
+  with S(F)_ij = cos(f_i, f_j) over every pair of the N = H*W spatial
+  positions of a stage (an N x N map, no softmax): the face's geometric
+  structure, which has no channel count and so needs no adapter.
+- Total: L = L_heatmap + 0.01 sum FA + 0.01 sum FS in the authors' example.
+All terms are means over elements, so their weights do not depend on sizes
+(our heatmap loss is scaled differently from the authors', so the same
+weights are not the same balance: the ablation tries several).
 """
 from __future__ import annotations
 
@@ -35,17 +42,23 @@ def heatmap_loss(pred: torch.Tensor, target: torch.Tensor, foreground_weight: fl
 
 
 class FeatureAdapters(nn.Module):
-    """One 1x1 convolution per distilled level: student channels -> teacher channels."""
+    """One adapter per distilled stage, student channels -> teacher channels: a 1x1
+    convolution, batch normalisation and ReLU, as in the authors' code (`plain=True`:
+    the 1x1 convolution alone, as this project's earlier rounds used)."""
 
-    def __init__(self, student_channels: list[int], teacher_channels: list[int]) -> None:
+    def __init__(self, student_channels: list[int], teacher_channels: list[int], plain: bool = False) -> None:
         super().__init__()
-        self.convs = nn.ModuleList(nn.Conv2d(s, t, 1) for s, t in zip(student_channels, teacher_channels))
+        self.convs = nn.ModuleList(
+            nn.Conv2d(s, t, 1) if plain else nn.Sequential(nn.Conv2d(s, t, 1, bias=False), nn.BatchNorm2d(t),
+                                                           nn.ReLU(inplace=True))
+            for s, t in zip(student_channels, teacher_channels))
 
     def forward(self, features: list[torch.Tensor]) -> list[torch.Tensor]:
         return [conv(f) for conv, f in zip(self.convs, features)]
 
 
 def feature_aligned_loss(adapted_student: list[torch.Tensor], teacher: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over stages of the mean squared difference (eq. 2)."""
     return sum(F.mse_loss(s, t.detach()) for s, t in zip(adapted_student, teacher))
 
 
@@ -56,4 +69,5 @@ def similarity_map(features: torch.Tensor) -> torch.Tensor:
 
 
 def feature_similarity_loss(student: list[torch.Tensor], teacher: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over stages of the mean squared difference of the N x N cosine-similarity maps (eq. 3-4)."""
     return sum(F.mse_loss(similarity_map(s), similarity_map(t.detach())) for s, t in zip(student, teacher))

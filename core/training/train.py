@@ -39,11 +39,12 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from core.config import ModelConfig
+from core.metrics import auc, failure_rate
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 from core.threads import set_thread_counts
 from core.training.augment import AugmentConfig
 from core.training.datasets import EpochDraws, FaceCrops, FaceSample, load_samples
-from core.training.evaluate import evaluate_samples
+from core.training.evaluate import cap_video_frames, face_errors, person_weighted_nme
 from core.training.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
 from core.training.targets import render_heatmaps
 
@@ -62,9 +63,11 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     teacher: str | None = None       # distil from this checkpoint's hidden features
     init: str | None = None          # start from these weights (fine-tuning); must match the architecture
-    fa_weight: float = 1.0           # feature-aligned distillation weight
-    fs_weight: float = 10.0          # feature-similarity distillation weight
-    fs_levels: tuple[int, ...] = (0, 1)   # deconv levels (8x8, 16x16) whose similarity is distilled
+    fa_weight: float = 0.01          # feature-aligned distillation weight (the authors' 0.01)
+    fs_weight: float = 0.01          # feature-similarity distillation weight (the authors' 0.01)
+    fa_levels: tuple[int, ...] = (0, 1, 2)   # decoder stages whose features are aligned (all three, as the paper)
+    fs_levels: tuple[int, ...] = (0, 1, 2)   # decoder stages whose similarity is distilled
+    plain_adapters: bool = False     # 1x1 conv adapters without BN + ReLU (this project's earlier rounds)
     eye_weight: float = 1.0          # heatmap loss weight of the eye points (the others 1; renormalised to mean 1)
     closed_eye_boost: float = 1.0    # sampling weight x this for faces whose labels have the eyes closed
     epochs: int = 40
@@ -79,7 +82,7 @@ class TrainConfig:
     checkpoint_minutes: float = 3.0
     max_minutes: float | None = None   # stop (and checkpoint) after this much training time
     max_steps: int | None = None       # stop (and checkpoint) after this many steps in this invocation
-    val_limit: int = 400
+    val_limit: int = 1000             # validation faces at most (after capping video frames per person)
 
 
 def person_weights(samples: list[FaceSample]) -> np.ndarray:
@@ -153,7 +156,9 @@ class TrainingRun:
         torch.manual_seed(cfg.seed)
 
         self.train_samples = load_samples(cfg.data, "train")
-        self.val_samples = load_samples(cfg.val_data or cfg.data, None if cfg.val_data else "val")[: cfg.val_limit]
+        # The steering set: every validation photo, video frames capped per person, people weighted once.
+        self.val_samples = cap_video_frames(load_samples(cfg.val_data or cfg.data,
+                                                         None if cfg.val_data else "val"))[: cfg.val_limit]
         if not self.train_samples:
             raise TrainingError(f"{cfg.data} has no training faces")
         self.model = self._build_student().to(self.device)
@@ -188,7 +193,9 @@ class TrainingRun:
         teacher = load_checkpoint(self.cfg.teacher).model.to(self.device).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
-        adapters = FeatureAdapters([self.cfg.model.deconv_channels] * 3, [teacher.config.deconv_channels] * 3)
+        levels = len(self.cfg.fa_levels)
+        adapters = FeatureAdapters([self.cfg.model.deconv_channels] * levels, [teacher.config.deconv_channels] * levels,
+                                   plain=self.cfg.plain_adapters)
         return teacher, adapters.to(self.device)
 
     # ---- resumable state ----------------------------------------------------------------------
@@ -237,8 +244,9 @@ class TrainingRun:
         loss = loss_hm
         if self.teacher is not None:
             with torch.no_grad():
-                _, teacher_features = self.teacher.forward_with_features(images)
-            loss_fa = feature_aligned_loss(self.adapters(features), teacher_features)
+                teacher_features = self._teacher_features(images, features)
+            loss_fa = feature_aligned_loss(self.adapters([features[i] for i in cfg.fa_levels]),
+                                           [teacher_features[i] for i in cfg.fa_levels])
             loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
                                               [teacher_features[i] for i in cfg.fs_levels])
             loss = loss + cfg.fa_weight * loss_fa + cfg.fs_weight * loss_fs
@@ -250,8 +258,24 @@ class TrainingRun:
         sums["heatmap"] += loss_hm.item()
         return lr
 
+    def _teacher_features(self, images: torch.Tensor, student_features: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The teacher's features of the same crops. A teacher trained at another input size (a
+        128 px teacher for a 96 px student) sees the crops resized to its size, and its features
+        are resized to the student's grids, so both look at the same face at the same places."""
+        size = self.teacher.config.input_size
+        if images.shape[-1] != size:
+            images = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
+        _, features = self.teacher.forward_with_features(images)
+        return [t if t.shape[-2:] == s.shape[-2:] else
+                torch.nn.functional.interpolate(t, size=s.shape[-2:], mode="bilinear", align_corners=False)
+                for t, s in zip(features, student_features)]
+
     def _end_epoch(self, sums: dict[str, float], steps: int) -> None:
-        metrics = evaluate_samples(self.model, self.val_samples) if self.val_samples else {"nme": float("nan")}
+        metrics = {"nme": float("nan")}
+        if self.val_samples:
+            errors = face_errors(self.model, self.val_samples)
+            metrics = {"nme": person_weighted_nme(errors, self.val_samples), "nme_faces": float(errors.mean()),
+                       "fr10": failure_rate(errors), "auc10": auc(errors)}
         record = {"epoch": self.epoch + 1, "elapsed_min": round(self.elapsed / 60, 2),
                   **{f"loss_{k}": round(v / max(steps, 1), 5) for k, v in sums.items()},
                   **{f"val_{k}": round(v, 5) for k, v in metrics.items()}}
@@ -262,7 +286,8 @@ class TrainingRun:
             self.best = min(self.best, metrics["nme"])
             save_checkpoint(self.model, self.out / "best.pt", meta={
                 "role": "student" if self.cfg.model.width <= 1.0 else "teacher", "epoch": self.epoch + 1,
-                "val_nme": metrics["nme"], "distilled_from": self.cfg.teacher, "train_config": asdict(self.cfg)})
+                "val_nme_people": metrics["nme"], "distilled_from": self.cfg.teacher,
+                "train_config": asdict(self.cfg)})
 
     def run(self) -> Path:
         """Train to the end, or to the time/step budget (then resume with `resume=True`)."""
@@ -332,6 +357,10 @@ def _add_fields(parser: argparse.ArgumentParser, cls, prefix_help: str = "") -> 
         flags = ["--" + name.replace("_", "-")]
         if name == "data":
             flags.append("--manifest")           # the name used before 300-W/WFLW specs existed
+        if hints[f.name] is bool:
+            parser.add_argument(*flags, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
+                                help=f"{prefix_help}(default: {default})")
+            continue
         parser.add_argument(*flags, dest=f.name, type=_parse_type(hints[f.name]), required=required,
                             default=default, help=f"{prefix_help}(default: {default})" if not required else None)
 

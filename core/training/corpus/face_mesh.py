@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.geometry import crop_from_landmarks, crop_to_frame, warp_crop
+from core.geometry import Crop, crop_from_landmarks, crop_to_frame, warp_crop
 from core.landmarks import layout_for
 
 MESH_CROP = 256
@@ -24,7 +24,10 @@ class FaceMesh3D:
 
     def mesh(self, rgb: np.ndarray, points: np.ndarray) -> np.ndarray | None:
         """(478, 3) mesh of the face whose 68/98 landmarks are `points`, or None if the mesh finds none."""
-        crop = crop_from_landmarks(points, layout_for(len(points)), 1.7)
+        return self.mesh_in_crop(rgb, crop_from_landmarks(points, layout_for(len(points)), 1.7))
+
+    def mesh_in_crop(self, rgb: np.ndarray, crop: Crop) -> np.ndarray | None:
+        """(478, 3) mesh of the face in `crop` (frame coordinates), or None."""
         patch = warp_crop(rgb, crop, MESH_CROP)
         result = self._mesh.process(patch)
         if not result.multi_face_landmarks:

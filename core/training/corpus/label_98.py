@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from core.geometry import crop_from_landmarks, warp_crop
 from core.images import ImageReadError, read_rgb, write_image
-from core.landmarks import LAYOUT_68, LAYOUT_98, REGIONS_68, as_68
+from core.landmarks import LAYOUT_68, LAYOUT_98, REGIONS_68, WFLW_TO_68, as_68
 from core.metrics import region_errors_68
 from core.overlay import OverlayOptions, draw_faces
 from core.results import FaceResult
@@ -41,6 +41,39 @@ class MeshLabeller:
     def label(self, rgb: np.ndarray, points68: np.ndarray) -> np.ndarray | None:
         mesh = self._mesh.mesh(rgb, points68)
         return None if mesh is None else wflw_from_mesh(mesh[:, :2]).astype(np.float32)
+
+
+# The 30 WFLW points the 68-point layout lacks, each placed from two shared points around it:
+# odd jaw points between their even neighbours, the brows' lower edges from their upper edge's
+# ends, the middle eyelid points between their neighbours, the pupils from the eye corners.
+ANCHORS_98: dict[int, tuple[int, int]] = {
+    **{k: (k - 1, k + 1) for k in range(1, 32, 2)},
+    **{k: (33, 37) for k in (38, 39, 40, 41)}, **{k: (42, 46) for k in (47, 48, 49, 50)},
+    62: (61, 63), 66: (65, 67), 70: (69, 71), 74: (73, 75), 96: (60, 64), 97: (68, 72),
+}
+
+
+def _similarity(a0: np.ndarray, a1: np.ndarray, b0: np.ndarray, b1: np.ndarray):
+    """The 2D similarity taking segment a0-a1 onto b0-b1, as a function of points."""
+    va, vb = a1 - a0, b1 - b0
+    za, zb = complex(*va), complex(*vb)
+    k = zb / za if abs(za) > 1e-9 else 1.0
+
+    def apply(p: np.ndarray) -> np.ndarray:
+        z = complex(*(p - a0)) * k
+        return b0 + np.array([z.real, z.imag])
+    return apply
+
+
+def consistent_98(mesh98: np.ndarray, points68: np.ndarray) -> np.ndarray:
+    """98 WFLW labels whose 68 shared points are the 68-point teacher's and whose 30 others
+    keep the mesh's shape relative to the teacher's points around them: one convention for
+    both layouts (the mesh's jaw and brows otherwise differ from dlib's by ~0.07 interocular)."""
+    out = np.zeros((98, 2))
+    out[list(WFLW_TO_68)] = points68
+    for k, (a, b) in ANCHORS_98.items():
+        out[k] = _similarity(mesh98[a], mesh98[b], out[a], out[b])(mesh98[k])
+    return out.astype(np.float32)
 
 
 def disagreement(points98: np.ndarray, points68: np.ndarray) -> dict[str, float]:
@@ -70,6 +103,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--check", action="store_true", help="print agreement with the 68-point teacher "
                                                             "and write a contact sheet")
     parser.add_argument("--sheet", type=Path, default=Path("weights/wflw98_contact_sheet.jpg"))
+    parser.add_argument("--consistent", action=argparse.BooleanOptionalAction, default=True,
+                        help="the 68 shared points from the 68-point teacher, the other 30 placed around them "
+                             "(default); --no-consistent keeps the mesh's own 98 points")
     args = parser.parse_args(argv)
 
     labeller = MeshLabeller()
@@ -88,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
             skipped += 1
             continue
         stats.append(d)
-        kept.append(replace(rec, points=np.round(pts98, 2).tolist(),
+        labels = consistent_98(pts98, pts68) if args.consistent else pts98
+        kept.append(replace(rec, points=np.round(labels, 2).tolist(),
                             extra={**rec.extra, "mesh_vs_dlib": round(d["all"], 4)}))
     write_manifest(args.cache / "manifest98.jsonl", kept)
     print(f"kept {len(kept)} faces, skipped {skipped} -> {args.cache / 'manifest98.jsonl'}")

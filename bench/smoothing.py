@@ -33,13 +33,16 @@ from core.smoothing import OneEuroFilter
 from core.sources import open_source
 
 
-def tracks(video: Path, frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def tracks(video: Path, frames: int, crop_follow: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times, ours raw (T, 68, 2), dlib (T, 68, 2)) on frames where both found one face."""
     import dlib
 
     from core.training.corpus.build import label_teacher_path
     detector, predictor = dlib.get_frontal_face_detector(), dlib.shape_predictor(str(label_teacher_path()))
-    pipe = LandmarkPipeline(PipelineConfig(points=68, smoothing=SmoothingConfig(enabled=False)))
+    config = PipelineConfig(points=68, smoothing=SmoothingConfig(enabled=False))
+    if crop_follow is not None:
+        config.crop_follow = crop_follow
+    pipe = LandmarkPipeline(config)
     pipe.prepare_for_source(live=False)
     times, ours, theirs = [], [], []
     for frame in open_source(video):
@@ -79,8 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("videos", nargs="+", type=Path)
     parser.add_argument("--frames", type=int, default=100000)
     parser.add_argument("--grid", action="store_true", help="also try a grid of min_cutoff x beta")
+    parser.add_argument("--crop-follow", type=float,
+                        help="how far a track's crop moves to each new answer (default: the app's)")
     args = parser.parse_args(argv)
-    data = {v.name: tracks(v, args.frames) for v in args.videos}
+    data = {v.name: tracks(v, args.frames, args.crop_follow) for v in args.videos}
     d = SmoothingConfig()
     settings = {"raw (no smoothing)": None,
                 "before: per-coordinate speed, min_cutoff 1.0, beta 4, d_cutoff 1.0":

@@ -57,9 +57,9 @@ class SmoothingConfig:
     """
 
     enabled: bool = True
-    min_cutoff: float = 0.7
+    min_cutoff: float = 0.5
     beta: float = 8.0
-    d_cutoff: float = 1.5
+    d_cutoff: float = 2.0
     shared_speed: bool = True      # one speed for the whole face (core/smoothing.py)
 
 
@@ -130,9 +130,10 @@ class PipelineConfig:
     max_faces: int = 16                    # faces tracked per frame; more found is reported
     redetect_every: int = 15               # frames between detector runs while tracking
     min_track_score: float = 0.25          # below this the track is dropped and re-detected
+    crop_follow: float = 0.5               # how far a track's crop moves to the new answer each frame (0..1)
     # Predict twice for a face the detector just framed (photos, new tracks), the second time from a
     # crop framed by the first answer; measured by bench/second_pass.py (README, Weights).
-    second_pass: bool = False
+    second_pass: bool = True
     num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
     # Inference back-end (core/runtimes.py). int8 ONNX Runtime: the fastest measured that keeps
     # validation NME within 1% of fp32 (+0.6% for 68 points, +0.3% for 98; README, Performance).

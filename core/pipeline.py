@@ -56,7 +56,7 @@ class LandmarkPipeline:
         self.detector_range = detector.model_range if detector is not None else \
             detector_range_for(config.detector_range, live=False)
         self.tracker = Tracker(self.layout, model.config.landmark_scale, config.smoothing, config.max_faces,
-                               config.blink)
+                               config.blink, config.crop_follow)
         self.head_pose = HeadPoseEstimator()
         self._frames_since_detect = 0
 

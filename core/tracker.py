@@ -7,6 +7,7 @@ faces. A track ends when the model's confidence falls below a threshold.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,15 @@ from core.geometry import Crop, box_iou, crop_from_landmarks
 from core.landmarks import Layout
 from core.results import Box, HeadPose
 from core.smoothing import OneEuroFilter
+
+
+def blend_crops(old: Crop, new: Crop, follow: float) -> Crop:
+    """`old` moved `follow` (0..1) of the way to `new`: centre, side and angle."""
+    if follow >= 1.0:
+        return new
+    d_angle = (new.angle - old.angle + math.pi) % (2 * math.pi) - math.pi
+    return Crop(old.cx + follow * (new.cx - old.cx), old.cy + follow * (new.cy - old.cy),
+                old.side + follow * (new.side - old.side), old.angle + follow * d_angle)
 
 
 def points_box(points: np.ndarray) -> Box:
@@ -35,6 +45,7 @@ class Track:
     raw_points: np.ndarray | None = None      # as the model gave them
     score: float = 0.0
     pose: HeadPose | None = None              # last head pose: the next solve starts from it
+    raw_points_seen: bool = False             # the crop has been framed by landmarks at least once
 
     def box(self) -> Box:
         return points_box(self.points) if self.points is not None else self.crop.box()
@@ -42,8 +53,9 @@ class Track:
 
 class Tracker:
     def __init__(self, layout: Layout, landmark_scale: float, smoothing: SmoothingConfig,
-                 max_faces: int = 16, blink: BlinkConfig = BlinkConfig()) -> None:
+                 max_faces: int = 16, blink: BlinkConfig = BlinkConfig(), crop_follow: float = 1.0) -> None:
         self.layout = layout
+        self.crop_follow = crop_follow
         self.blink = blink
         self.landmark_scale = landmark_scale
         self.smoothing = smoothing
@@ -85,8 +97,12 @@ class Tracker:
         else:
             track.filter(raw_points, timestamp, scale)      # keep the filter warm for a switch-on
             track.points = raw_points
-        # Next frame's crop comes from the model's own (unsmoothed) answer: smoothing lags.
-        track.crop = crop_from_landmarks(raw_points, self.layout, self.landmark_scale)
+        # Next frame's crop comes from the model's own (unsmoothed) answer: smoothing lags. It moves
+        # only part of the way (`crop_follow`): a crop that shakes with the answer's noise feeds
+        # that noise back into the next answer.
+        target = crop_from_landmarks(raw_points, self.layout, self.landmark_scale)
+        track.crop = blend_crops(track.crop, target, self.crop_follow) if track.raw_points_seen else target
+        track.raw_points_seen = True
 
     def prune(self, min_score: float) -> list[Track]:
         """Drop tracks the model lost (returned) and duplicates of the same face."""

@@ -47,3 +47,12 @@ def test_detection_crop_rotates_with_the_eyes_and_scales_with_the_framing():
     assert abs(crop.side - 1.35 * 0.9 * 100) < 1e-9
     shifted = crop_from_box((100, 100, 200, 200), 0.9, 0.1, 1.35)
     assert (shifted.cx, shifted.cy) == (150, 160)          # 0.1 box heights down the (upright) face
+
+
+def test_a_tracks_crop_moves_part_of_the_way_and_the_short_way_round():
+    from core.tracker import blend_crops
+    old, new = Crop(100, 100, 80, math.radians(170)), Crop(110, 90, 100, math.radians(-170))
+    half = blend_crops(old, new, 0.5)
+    assert (half.cx, half.cy, half.side) == (105, 95, 90)
+    assert abs(math.degrees(half.angle) - 180) < 1e-9          # through 180 degrees, not through 0
+    assert blend_crops(old, new, 1.0) == new

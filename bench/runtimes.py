@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--manifest", type=Path, help="corpus manifest: adds validation NME per runtime")
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("--skip", nargs="*", default=[], help="back-ends to leave out")
+    parser.add_argument("--also", type=Path, metavar="WEIGHTS",
+                        help="a second checkpoint (e.g. weights/mobilefan_68_small.pt), run with the default "
+                             "runtime in the same run, for side-by-side ratios")
     args = parser.parse_args(argv)
     if args.video is None:
         from core.synthetic_video import make_face_video
@@ -134,24 +137,27 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_one(args.only, read_frames(args.video, args.frames), args)))
         return
 
-    names = [n for n in (*RUNTIMES, *OTHERS) if n not in args.skip]
+    from core.config import PipelineConfig
+    runs = [(n, args.weights, n) for n in (*RUNTIMES, *OTHERS) if n not in args.skip]
+    if args.also:
+        runs.append((PipelineConfig.runtime, args.also, f"{PipelineConfig.runtime} ({args.also.stem})"))
     rows = []
-    for name in names:
+    for name, weights, label in runs:
         cmd = [sys.executable, "-m", "bench.runtimes", "--only", name, "--video", str(args.video),
                "--frames", str(args.frames), "--points", str(args.points), "--threads", str(args.threads)]
-        for flag, value in (("--weights", args.weights), ("--manifest", args.manifest)):
+        for flag, value in (("--weights", weights), ("--manifest", args.manifest)):
             if value:
                 cmd += [flag, str(value)]
         result = subprocess.run(cmd, capture_output=True, text=True)
         lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
         if result.returncode != 0 or not lines:
-            print(f"[{name}] failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
+            print(f"[{label}] failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
             continue
-        rows.append(json.loads(lines[-1]))
+        rows.append({**json.loads(lines[-1]), "name": label})
     frame = read_frames(args.video, 1)[0]
     base = next((r for r in rows if r["name"] == "torch"), rows[0])
     print(f"video: {args.video.name} {frame.shape[1]}x{frame.shape[0]}, {args.frames} frames; "
-          f"{platform.machine()}, {args.threads} threads; model {args.points} points, 128x128\n")
+          f"{platform.machine()}, {args.threads} threads; model {args.points} points\n")
     dlib_face = next((r["face_p50"] for r in rows if r["name"] == "dlib-68"), None)
     print("| back-end | model p50 ms | p95 ms | x eager | per face p50 ms (crop+net+decode) | x dlib's | "
           "pipeline FPS | x eager | val NME | peak RSS MB |")

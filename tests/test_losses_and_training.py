@@ -163,3 +163,44 @@ def test_a_small_student_learns_from_a_teacher_of_another_input_size(tmp_path):
     assert student.config.input_size == 96 and student.config.heatmap_size == 24
     log = [json.loads(line) for line in (tmp_path / "s" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] > 0 and np.isfinite(log[-1]["val_nme"])
+
+
+def test_ablation_arms_differ_only_in_the_distillation_terms(tmp_path):
+    from core.training.ablation import ARMS, run_config
+    base = small_run(tmp_path, tmp_path / "m.jsonl", "")
+    cfgs = {a.name: run_config(base, a, 2, "t.pt", tmp_path) for a in ARMS}
+    assert cfgs["none"].teacher is None and cfgs["FA"].teacher == "t.pt"
+    assert (cfgs["FA"].fa_weight, cfgs["FA"].fs_weight) == (0.01, 0.0)
+    assert (cfgs["FS"].fa_weight, cfgs["FS"].fs_weight) == (0.0, 0.01)
+    assert (cfgs["FA+FS"].fa_weight, cfgs["FA+FS"].fs_weight) == (0.01, 0.01)
+    assert len({c.out for c in cfgs.values()}) == len(ARMS)        # one folder per arm
+    for c in cfgs.values():    # same student, data, steps and seed in every arm
+        assert (c.model, c.data, c.epochs, c.epoch_size, c.seed) == (base.model, base.data, base.epochs,
+                                                                     base.epoch_size, 2)
+
+
+def test_ablation_table_reports_mean_and_sample_std_over_seeds():
+    from core.training.ablation import REPORTED_BUCKETS, summarise
+    runs = [{"nme_person": v, "nme_faces": v, "fr10": 0.0, **{b: v for b in REPORTED_BUCKETS[1:]}}
+            for v in (0.05, 0.06, 0.07)]
+    row = summarise({"FA": runs}).splitlines()[2]
+    # mean 0.06, sample std sqrt(((0.01)^2 * 2) / 2) = 0.01
+    assert row.startswith("| FA | 3 | 0.0600 +- 0.0100 |") and row.endswith("| 0.0500, 0.0600, 0.0700 |")
+
+
+def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, monkeypatch):
+    from core.training import ablation
+    manifest = tiny_corpus(tmp_path)
+    teacher = train(small_run(tmp_path, manifest, tmp_path / "teacher", width=0.5, deconv_channels=24))
+    trained = []
+    real_run = ablation.TrainingRun.run
+    monkeypatch.setattr(ablation.TrainingRun, "run", lambda self: trained.append(self.cfg.out) or real_run(self))
+    argv = ["--data", str(manifest), "--teacher", str(teacher), "--out", str(tmp_path / "abl"), "--seeds", "0", "1",
+            "--arms", "none", "FA+FS", "--epochs", "1", "--epoch-size", "64", "--width", "0.35",
+            "--deconv-channels", "16", "--threads", "1"]
+    ablation.main(argv)
+    assert len(trained) == 4
+    table = (tmp_path / "abl" / "table.md").read_text()
+    assert "| none | 2 |" in table and "| FA+FS | 2 |" in table
+    ablation.main(argv)          # a second call trains nothing again
+    assert len(trained) == 4

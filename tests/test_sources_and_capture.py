@@ -124,15 +124,21 @@ def test_slow_consumer_gets_latest_frame_and_drops_the_rest():
     assert grabber.source.closed.is_set()
 
 
-def test_stills_are_not_dropped(photo_dir):
-    grabber = LatestFrameGrabber(open_source(photo_dir), still_interval=0.0).start()
+def drain(grabber: LatestFrameGrabber, timeout: float, pause: float) -> list:
+    """Every frame the grabber hands out until its source is exhausted (a consumer `pause` s slow)."""
     got = []
     while not grabber.exhausted:
-        frame = grabber.get(1.0)
+        frame = grabber.get(timeout)
         if frame is not None:
-            got.append(frame.name)
-            time.sleep(0.05)
+            got.append(frame)
+            time.sleep(pause)
     grabber.stop()
+    return got
+
+
+def test_stills_are_not_dropped(photo_dir):
+    grabber = LatestFrameGrabber(open_source(photo_dir), still_interval=0.0).start()
+    got = [f.name for f in drain(grabber, 1.0, 0.05)]
     assert got == ["astronaut.jpg", "coffee.ppm", "pair.png"]
 
 
@@ -211,11 +217,5 @@ def test_a_looped_video_starts_again_and_counts_its_wraps(tmp_path):
 
 def test_every_frame_mode_delivers_every_frame(face_video):
     grabber = LatestFrameGrabber(open_source(face_video), realtime=False).start()
-    indices = []
-    while not grabber.exhausted:
-        frame = grabber.get(0.5)
-        if frame is not None:
-            indices.append(frame.index)
-            time.sleep(0.001)
-    grabber.stop()
+    indices = [f.index for f in drain(grabber, 0.5, 0.001)]
     assert indices == list(range(90)) and grabber.dropped == 0

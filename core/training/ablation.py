@@ -1,0 +1,130 @@
+"""The distillation ablation: arms x seeds, same steps and data, mean +- std on the steering set.
+
+    python -m core.training.ablation --data cache/corpus2/manifest_synth.jsonl \
+        --teacher weights/mobilefan_68.pt --out runs/ablation_small --epochs 2 --seeds 0 1 2
+
+Each (arm, seed) is an ordinary resumable training run in OUT/ARM_sSEED; a run that finished
+(its last.pt exists) is not trained again, and an interrupted one resumes exactly, so the whole
+ablation may stop and resume over sessions by rerunning the same command. Every arm trains the
+same student architecture (`--width`, `--input-size`, `--deconv-channels`) for the same number of
+steps on the same data; only the distillation terms differ (Zhao et al. 2020, eq. 2 for FA and
+eq. 3-4 for FS; see core/training/losses.py). Each run is scored by its *last* weights, not its
+best epoch: choosing the best epoch on the set that is then reported would flatter every arm by
+a different amount.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from core.config import ModelConfig
+from core.model import load_checkpoint
+from core.threads import set_thread_counts
+from core.training.datasets import load_samples
+from core.training.evaluate import bucket_table, cap_video_frames, face_errors
+from core.training.train import TrainConfig, TrainingRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One setting of the distillation terms; `teacher=False` trains without a teacher."""
+    name: str
+    fa_weight: float = 0.0
+    fs_weight: float = 0.0
+    teacher: bool = True
+
+
+ARMS = (
+    Arm("none", teacher=False),
+    Arm("FA", fa_weight=0.01),
+    Arm("FS", fs_weight=0.01),
+    Arm("FA+FS", fa_weight=0.01, fs_weight=0.01),          # the authors' weights
+    Arm("FA+FS x10", fa_weight=0.1, fs_weight=0.1),        # another balance (our heatmap loss is scaled x100)
+)
+REPORTED_BUCKETS = ("all", "yaw 20-45", "interocular <30 px", "interocular >80 px")
+
+
+def run_config(base: TrainConfig, arm: Arm, seed: int, teacher: str, out: Path) -> TrainConfig:
+    """The training config of one (arm, seed): the base with the arm's distillation terms."""
+    return replace(base, out=str(out / f"{arm.name.replace(' ', '_').replace('+', '_')}_s{seed}"), seed=seed,
+                   teacher=teacher if arm.teacher else None, fa_weight=arm.fa_weight, fs_weight=arm.fs_weight)
+
+
+def score(weights: Path, samples) -> dict[str, float]:
+    """People-weighted NME, per-face NME and FR@0.10 overall and per reported bucket."""
+    errors = face_errors(load_checkpoint(weights).model, samples)
+    rows = {r["bucket"]: r for r in bucket_table(errors, samples)}
+    out = {"nme_person": rows["all"]["nme_person"], "nme_faces": rows["all"]["nme"], "fr10": rows["all"]["fr10"]}
+    for name in REPORTED_BUCKETS[1:]:
+        out[name] = rows[name]["nme_person"]
+    return out
+
+
+def summarise(results: dict[str, list[dict[str, float]]]) -> str:
+    """A markdown table: mean +- std over seeds (sample std, n-1) of each measure, per arm."""
+    keys = ["nme_person", "nme_faces", "fr10", *REPORTED_BUCKETS[1:]]
+    heads = ["NME, people weighted", "per face", "FR@0.10", *(f"NME {b}" for b in REPORTED_BUCKETS[1:])]
+    lines = ["| arm | seeds | " + " | ".join(heads) + " | NME per seed |", "|---|---|" + "---|" * (len(keys) + 1)]
+    for arm, runs in results.items():
+        cells = []
+        for k in keys:
+            v = np.array([r[k] for r in runs])
+            std = v.std(ddof=1) if len(v) > 1 else float("nan")
+            cells.append(f"{v.mean():.4f} +- {std:.4f}")
+        per_seed = ", ".join(f"{r['nme_person']:.4f}" for r in runs)
+        lines.append(f"| {arm} | {len(runs)} | " + " | ".join(cells) + f" | {per_seed} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="training manifest (its train split)")
+    parser.add_argument("--val-data", help="scoring manifest (its val split); default: --data's")
+    parser.add_argument("--teacher", required=True, help="the frozen teacher checkpoint")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--arms", nargs="+", default=[a.name for a in ARMS], choices=[a.name for a in ARMS])
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epoch-size", type=int, default=8192)
+    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--width", type=float, default=0.5)
+    parser.add_argument("--input-size", type=int, default=96)
+    parser.add_argument("--deconv-channels", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    model = ModelConfig(num_points=68, input_size=args.input_size, width=args.width,
+                        deconv_channels=args.deconv_channels)
+    base = TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, epochs=args.epochs,
+                       epoch_size=args.epoch_size, lr=args.lr, threads=args.threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    set_thread_counts(args.threads)
+    samples = cap_video_frames(load_samples(args.val_data or args.data, "val"))
+    results: dict[str, list[dict[str, float]]] = {}
+    for arm in (a for a in ARMS if a.name in args.arms):
+        for seed in args.seeds:
+            cfg = run_config(base, arm, seed, args.teacher, args.out)
+            out = Path(cfg.out)
+            scored = out / "score.json"
+            if not scored.exists():
+                if not (out / "last.pt").exists():
+                    log.info("== %s, seed %d -> %s", arm.name, seed, out)
+                    TrainingRun(cfg, resume=True).run()
+                scored.write_text(json.dumps(score(out / "last.pt", samples)))
+            results.setdefault(arm.name, []).append(json.loads(scored.read_text()))
+    table = summarise(results)
+    (args.out / "table.md").write_text(table + "\n")
+    print(f"{len(samples)} faces of {len({s.person for s in samples})} people; last weights of each run\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

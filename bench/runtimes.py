@@ -60,7 +60,6 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
                     t = time.perf_counter()
                     predictor(gray, rect)
                     latencies.append((time.perf_counter() - t) * 1e3)
-        record["face_p50"] = float(np.percentile(latencies, 50)) if latencies else None
         else:
             from mediapipe.python.solutions import face_mesh
             mesh = face_mesh.FaceMesh(static_image_mode=True, refine_landmarks=True, max_num_faces=1)

@@ -51,3 +51,16 @@ def test_the_runtime_library_does_not_import_the_training_toolchain():
     runtime = [m for m in core_modules() if not m.startswith("core.training")]
     result = modules_loaded_by(runtime, ("core.training",))
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_every_bench_script_imports_and_has_a_main():
+    """bench/ is run by hand, so nothing else would notice a script that no longer even parses
+    (bench/runtimes.py once shipped with a syntax error)."""
+    import bench
+    names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__, "bench."))
+    assert "bench.runtimes" in names and "bench.pipeline_stages" in names
+    code = ("import importlib\n"
+            f"for name in {names!r}:\n"
+            "    assert callable(importlib.import_module(name).main), name\n")
+    result = fresh_import(code)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 import torch
 
@@ -70,3 +71,40 @@ def test_batched_rendering_is_the_gaussian_at_each_pixel():
         x, y = pts[b, n]
         expected = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * 1.5 ** 2))
         np.testing.assert_allclose(batched[b, n], expected, atol=1e-6)
+
+
+def reference_dark(maps: np.ndarray) -> np.ndarray:
+    """DARK as written in the paper, on whole maps: blur every map (5x5, sigma 1, zero border), take
+    the log, and one Newton step at the argmax with edge-replicated derivatives."""
+    out = []
+    for m in maps:
+        y, x = np.unravel_index(m.argmax(), m.shape)
+        logm = np.log(np.maximum(cv2.GaussianBlur(m.astype(np.float32), (5, 5), 1.0, borderType=cv2.BORDER_CONSTANT),
+                                 1e-10))
+        p = np.pad(logm, 1, mode="edge")
+        y1, x1 = y + 1, x + 1
+        g = np.array([0.5 * (p[y1, x1 + 1] - p[y1, x1 - 1]), 0.5 * (p[y1 + 1, x1] - p[y1 - 1, x1])])
+        dxy = 0.25 * (p[y1 + 1, x1 + 1] - p[y1 + 1, x1 - 1] - p[y1 - 1, x1 + 1] + p[y1 - 1, x1 - 1])
+        hess = np.array([[p[y1, x1 + 1] - 2 * p[y1, x1] + p[y1, x1 - 1], dxy],
+                         [dxy, p[y1 + 1, x1] - 2 * p[y1, x1] + p[y1 - 1, x1]]])
+        step = np.zeros(2)
+        if np.linalg.det(hess) > 1e-12 and hess[0, 0] < 0 and hess[1, 1] < 0:
+            step = -np.linalg.solve(hess, g)
+            if np.abs(step).max() > 1.0:
+                step = np.zeros(2)
+        out.append(np.array([x, y]) + step)
+    return np.array(out)
+
+
+def test_local_decode_equals_whole_map_dark_including_peaks_on_the_border():
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:32, :32]
+    maps = []
+    for _ in range(120):
+        cy, cx = (rng.choice([0, 1, 30, 31, rng.uniform(0, 31)]) for _ in range(2))
+        sigma = rng.uniform(1.0, 2.5)
+        m = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma ** 2)) * rng.uniform(0.2, 1.0)
+        maps.append(m + rng.normal(0, 0.02, m.shape))                 # network-like: noisy, not exact
+    maps = np.array(maps, np.float32)
+    decoded, _ = decode_heatmaps(maps)
+    assert np.abs(decoded - reference_dark(maps)).max() < 1e-3

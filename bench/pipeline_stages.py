@@ -2,6 +2,7 @@
 
     python -m bench.pipeline_stages                       # the astronaut clip (made on the fly)
     python -m bench.pipeline_stages --video franck.mp4    # any real face video
+    python -m bench.pipeline_stages --model default small # both shipped sizes, side by side in one run
 
 Prints a table: mean / p50 / p95 milliseconds per stage (detect, crop,
 model, decode, smooth), frames per second, and how often the detector ran.
@@ -18,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.config import PipelineConfig
+from core.config import MODEL_SIZES, PipelineConfig
 from core.pipeline import STAGES, LandmarkPipeline
 from core.synthetic_video import make_face_video
 
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--points", type=int, default=68)
     parser.add_argument("--weights", type=Path)
+    parser.add_argument("--model", nargs="+", default=["default"], choices=MODEL_SIZES,
+                        help="shipped model size(s); several run one after the other on the same frames, "
+                             "twice each in alternation, for a ratio measured in one run")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -51,8 +55,24 @@ def main(argv: list[str] | None = None) -> None:
     if video is None:
         video = make_face_video(Path(tempfile.mkdtemp()) / "astronaut.mp4", frames=args.frames)
     frames = read_frames(video, args.frames)       # decoded up front: decoding is not our cost
-    pipe = LandmarkPipeline(PipelineConfig(points=args.points, weights=args.weights, detector_range="full",
-                                           num_threads=args.threads))
+    if len(args.model) == 1:
+        measure(frames, video, PipelineConfig(points=args.points, model=args.model[0], weights=args.weights,
+                                              detector_range="full", num_threads=args.threads))
+        return
+    fps: dict[str, list[float]] = {m: [] for m in args.model}
+    for _ in range(2):
+        for model in args.model:
+            fps[model].append(measure(frames, video, PipelineConfig(points=args.points, model=model,
+                                                                    detector_range="full", num_threads=args.threads)))
+    base = np.mean(fps[args.model[0]])
+    print("| model | end-to-end frames/s (two runs) | x " + args.model[0] + " |\n|---|---|---|")
+    for model, values in fps.items():
+        print(f"| {model} | {' / '.join(f'{v:.1f}' for v in values)} | {np.mean(values) / base:.2f} |")
+
+
+def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig) -> float:
+    """Print the per-stage table of one pipeline over `frames`; return its end-to-end frames/s."""
+    pipe = LandmarkPipeline(config)
     pipe.prepare_for_source(live=False)
     for i, frame in enumerate(frames[:10]):        # warm-up
         pipe.process(frame, i / 30)
@@ -72,16 +92,17 @@ def main(argv: list[str] | None = None) -> None:
     wall = time.perf_counter() - start
     h, w = frames[0].shape[:2]
 
-    print(f"video: {video.name} {w}x{h}, {len(frames)} frames, {faces / len(frames):.2f} faces/frame, "
-          f"detector on {detector_runs} frames")
-    print(f"machine: {platform.processor() or platform.machine()}, torch threads {args.threads}\n")
+    print(f"model: {config.model}, {config.points} points, runtime {config.runtime}; video: {video.name} {w}x{h}, "
+          f"{len(frames)} frames, {faces / len(frames):.2f} faces/frame, detector on {detector_runs} frames")
+    print(f"machine: {platform.processor() or platform.machine()}, threads {config.num_threads}\n")
     print("| stage | mean ms | p50 ms | p95 ms |")
     print("|---|---|---|---|")
     for name, values in [*per_stage.items(), ("total (process)", totals)]:
         v = np.array(values)
         print(f"| {name} | {v.mean():.2f} | {np.percentile(v, 50):.2f} | {np.percentile(v, 95):.2f} |")
-    print(f"\nend-to-end: {len(frames) / wall:.1f} frames/s")
+    print(f"\nend-to-end: {len(frames) / wall:.1f} frames/s\n")
     pipe.close()
+    return len(frames) / wall
 
 
 if __name__ == "__main__":

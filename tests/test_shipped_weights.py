@@ -35,11 +35,18 @@ def test_weights_are_small_and_describe_themselves(points):
     assert count_parameters(loaded.model) < 4e6
 
 
-@pytest.mark.parametrize("points", [68, 98])
-def test_eyes_land_on_the_eyes_of_a_real_photo(points, astronaut):
+def test_small_model_is_the_small_architecture():
+    loaded = load_checkpoint(default_weights_path(68, "small"), expected_points=68)
+    cfg = loaded.model.config
+    assert (cfg.width, cfg.input_size) == (0.5, 96)
+    assert count_parameters(loaded.model) < count_parameters(load_checkpoint(default_weights_path(68)).model) / 2
+
+
+@pytest.mark.parametrize("points, model", [(68, "default"), (98, "default"), (68, "small")])
+def test_eyes_land_on_the_eyes_of_a_real_photo(points, model, astronaut):
     detector = BlazeFaceDetector("full")
     (ref_left, ref_right) = np.array(detector.detect(astronaut)[0].eyes)
-    pipe = LandmarkPipeline(PipelineConfig(points=points, detector_range="full"))
+    pipe = LandmarkPipeline(PipelineConfig(points=points, model=model, detector_range="full"))
     faces = pipe.process(astronaut, still=True).faces
     assert len(faces) == 1 and faces[0].success
     pts = faces[0].points
@@ -76,7 +83,27 @@ def test_headless_98_points_writes_98_point_rows(tmp_path, photo_dir):
     assert len(rows) == 3 and "x_97" in rows[0] and "y_97" in rows[0] and "x_98" not in rows[0]
 
 
-def test_gui_switches_live_to_98_points_and_records_them(tmp_path, face_video):
+def test_headless_small_model_writes_68_point_rows_like_the_default(tmp_path, photo_dir):
+    rows = {}
+    for model in ("default", "small"):
+        out = tmp_path / f"{model}.csv"
+        result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--headless", "--model", model,
+                                 "--source", str(photo_dir), "--csv", str(out)], cwd=ROOT, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        rows[model] = list(csv.DictReader(out.open()))
+    assert list(rows["small"][0]) == list(rows["default"][0])          # the same columns
+    assert len(rows["small"]) == len(rows["default"]) == 3
+    for a, b in zip(rows["default"], rows["small"]):                   # and about the same points
+        if a["success"] == "1" and b["success"] == "1":
+            pa = np.array([[float(a[f"x_{i}"]), float(a[f"y_{i}"])] for i in range(68)])
+            pb = np.array([[float(b[f"x_{i}"]), float(b[f"y_{i}"])] for i in range(68)])
+            iod = np.linalg.norm(pa[45] - pa[36])
+            assert np.linalg.norm(pa - pb, axis=1).mean() < 0.15 * iod
+
+
+@pytest.mark.parametrize("combo, last_column", [("points_combo", "x_97"), ("size_combo", "x_67")])
+def test_gui_switches_live_to_98_points_or_the_small_model_and_records(tmp_path, face_video, combo, last_column):
     import time
 
     from PySide6.QtWidgets import QApplication
@@ -86,26 +113,29 @@ def test_gui_switches_live_to_98_points_and_records_them(tmp_path, face_video):
     window = MainWindow(PipelineConfig(points=68, detector_range="full"))
     window.show()
     window.start(str(face_video))
-    item98 = window.points_combo.model().item(1)
-    assert item98.isEnabled()                       # weights exist, so the choice is offered
-    window.points_combo.setCurrentIndex(1)
-    out = tmp_path / "live98.csv"
+    box = getattr(window, combo)
+    assert box.model().item(1).isEnabled()           # weights exist, so the choice is offered
+    box.setCurrentIndex(1)
+    out = tmp_path / "live.csv"
     window.start_recording(out)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not (window.last_stats and (window.last_stats.recording_rows or 0) >= 3):
         app.processEvents()
         time.sleep(0.01)
+    config = window.worker.config                     # what the worker loaded before recording began
     window.close()
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) >= 3 and "x_97" in rows[0]
+    assert len(rows) >= 3 and last_column in rows[0] and f"x_{int(last_column[2:]) + 1}" not in rows[0]
+    assert (config.points, config.model) == ((98, "default") if combo == "points_combo" else (68, "small"))
 
 
-@pytest.mark.parametrize("points", [68, 98])
-def test_shipped_int8_exports_belong_to_the_shipped_weights(points):
+@pytest.mark.parametrize("points, model", [(68, "default"), (98, "default"), (68, "small")])
+def test_shipped_int8_exports_belong_to_the_shipped_weights(points, model):
     from core.runtimes import make_runner
-    path = default_weights_path(points)
-    model = load_checkpoint(path).model
-    runner = make_runner(model, "onnxruntime-int8", threads=1, checkpoint=path)
+    path = default_weights_path(points, model)
+    net = load_checkpoint(path).model
+    runner = make_runner(net, "onnxruntime-int8", threads=1, checkpoint=path)
     assert runner.name == "onnxruntime-int8"          # the committed export matched the checkpoint's hash
-    crop = np.random.default_rng(0).uniform(0, 255, (1, 3, 128, 128)).astype(np.float32)
-    assert runner(crop).shape == (1, points, 32, 32)
+    size = net.config.input_size
+    crop = np.random.default_rng(0).uniform(0, 255, (1, 3, size, size)).astype(np.float32)
+    assert runner(crop).shape == (1, points, size // 4, size // 4)

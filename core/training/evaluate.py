@@ -138,6 +138,18 @@ def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
     return (time.perf_counter() - t) / repeats * 1000
 
 
+def _runner(model: MobileFAN, checkpoint: Path, runtime: str) -> HeatmapRunner | None:
+    """None for eager PyTorch (predict_samples' own path), else the app's runner for `runtime`;
+    an int8 request without a matching export is an error here, not a quiet fp32 fallback."""
+    if runtime == "torch":
+        return None
+    from core.runtimes import make_runner
+    runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)
+    if runner.name != runtime:
+        raise ValueError(f"{checkpoint} has no {runtime} export that matches it")
+    return runner
+
+
 def main(argv: list[str] | None = None) -> None:
     from core.threads import set_thread_counts
 
@@ -151,16 +163,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--buckets", action="store_true",
                         help="the steering table: video frames capped per person, people weighted once, and "
                              "NME / FR / AUC per yaw, face-size and colour bucket, for each checkpoint")
+    parser.add_argument("--runtime", default="torch",
+                        help="run the checkpoints through this runtime (e.g. onnxruntime-int8, the app's default, "
+                             "with the export beside each checkpoint) instead of eager PyTorch")
     args = parser.parse_args(argv)
     set_thread_counts(2)
+    try:
+        _report(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
+def _report(args: argparse.Namespace) -> None:
     samples = load_samples(args.data, args.split)
     if args.buckets:
         samples = cap_video_frames(samples)
         print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}; video frames capped "
               f"at {VIDEO_FRAMES_PER_PERSON} per person)\n")
         for path in args.checkpoints:
-            errors = face_errors(load_checkpoint(path).model, samples)
-            print(f"{path}\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+            model = load_checkpoint(path).model
+            errors = face_errors(model, samples, _runner(model, path, args.runtime))
+            print(f"{path} ({args.runtime})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
             print("|---|---|---|---|---|---|---|")
             for r in bucket_table(errors, samples):
                 print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
@@ -174,8 +197,9 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for path in args.checkpoints:
         loaded = load_checkpoint(path)
-        m = evaluate_samples(loaded.model, samples)
-        p = evaluate_samples(loaded.model, photos) if photos else {"nme": float("nan")}
+        runner = _runner(loaded.model, path, args.runtime)
+        m = evaluate_samples(loaded.model, samples, runner)
+        p = evaluate_samples(loaded.model, photos, runner) if photos else {"nme": float("nan")}
         print(f"| {path} | {m['nme']:.4f} | {m['fr10']:.3f} | {m['auc10']:.3f} | {p['nme']:.4f} | "
               f"{count_parameters(loaded.model) / 1e6:.2f} | {path.stat().st_size / 1e6:.1f} | "
               f"{ms_per_face(loaded.model):.1f} |")

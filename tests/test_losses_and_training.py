@@ -204,3 +204,14 @@ def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, mon
     assert "| none | 2 |" in table and "| FA+FS | 2 |" in table
     ablation.main(argv)          # a second call trains nothing again
     assert len(trained) == 4
+
+
+def test_fine_tuning_ablation_students_take_the_starting_weights_architecture(tmp_path):
+    from core.training import ablation
+    manifest = tiny_corpus(tmp_path)
+    start = train(small_run(tmp_path, manifest, tmp_path / "start", width=0.5, deconv_channels=24))
+    ablation.main(["--data", str(manifest), "--teacher", str(start), "--init", str(start), "--out",
+                   str(tmp_path / "abl"), "--seeds", "0", "--arms", "FA", "--epochs", "1", "--epoch-size", "8",
+                   "--threads", "1"])
+    meta = load_checkpoint(tmp_path / "abl" / "FA_s0" / "last.pt").meta["train_config"]
+    assert meta["init"] == str(start) and meta["model"]["deconv_channels"] == 24 and meta["fa_weight"] == 0.01

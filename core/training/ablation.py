@@ -1,7 +1,9 @@
 """The distillation ablation: arms x seeds, same steps and data, mean +- std on the steering set.
 
     python -m core.training.ablation --data cache/corpus2/manifest_synth.jsonl \
-        --teacher weights/mobilefan_68.pt --out runs/ablation_small --epochs 2 --seeds 0 1 2
+        --val-data cache/corpus2/manifest.jsonl --teacher weights/mobilefan_68.pt \
+        --init weights/mobilefan_68_small.pt --lr 5e-4 --epochs 2 --epoch-size 4096 \
+        --out runs/ablation_small_ft --seeds 0 1 2
 
 Each (arm, seed) is an ordinary resumable training run in OUT/ARM_sSEED; a run that finished
 (its last.pt exists) is not trained again, and an interrupted one resumes exactly, so the whole
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", required=True, help="training manifest (its train split)")
     parser.add_argument("--val-data", help="scoring manifest (its val split); default: --data's")
     parser.add_argument("--teacher", required=True, help="the frozen teacher checkpoint")
+    parser.add_argument("--init", help="start every student from these weights (a fine-tuning ablation); "
+                                       "default: from scratch")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--arms", nargs="+", default=[a.name for a in ARMS], choices=[a.name for a in ARMS])
@@ -103,8 +107,10 @@ def main(argv: list[str] | None = None) -> None:
 
     model = ModelConfig(num_points=68, input_size=args.input_size, width=args.width,
                         deconv_channels=args.deconv_channels)
-    base = TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, epochs=args.epochs,
-                       epoch_size=args.epoch_size, lr=args.lr, threads=args.threads)
+    if args.init:       # the students' architecture is the starting point's
+        model = load_checkpoint(args.init, expected_points=68).model.config
+    base = TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, init=args.init,
+                       epochs=args.epochs, epoch_size=args.epoch_size, lr=args.lr, threads=args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     set_thread_counts(args.threads)
     samples = cap_video_frames(load_samples(args.val_data or args.data, "val"))

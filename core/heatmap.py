@@ -17,9 +17,7 @@ import numpy as np
 DECODE_BLUR_SIGMA = 1.0
 _KERNEL = cv2.getGaussianKernel(5, DECODE_BLUR_SIGMA).ravel().astype(np.float32)   # what cv2.GaussianBlur uses
 # Blurring a 7x7 window with the 5x5 kernel gives the 3x3 blurred neighbourhood: window @ _BAND.
-_BAND = np.zeros((7, 3), np.float32)
-for _j in range(3):
-    _BAND[_j:_j + 5, _j] = _KERNEL
+_BAND = np.stack([np.pad(_KERNEL, (j, 2 - j)) for j in range(3)], axis=1)      # (7, 3), column j = kernel at j
 
 
 def _blurred_neighbourhood(maps: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

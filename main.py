@@ -91,12 +91,13 @@ def _raise_interrupt(signum, frame) -> None:
 def run_batch_cli(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from core.batch import batch_inputs, plan, run_batch
+    from core.batch import plan, run_batch
+    from core.sources import input_files
 
     source = Path(args.source).expanduser()
     if not source.exists():
         return error(f"no such file or folder: {source}")
-    inputs = batch_inputs(source) if source.is_dir() else [source]
+    inputs = input_files(source)
     if not inputs:
         return error(f"{source} holds no videos or photos")
     try:
@@ -142,13 +143,12 @@ def run_folder_of_files_cli(args: argparse.Namespace, config: PipelineConfig, pi
     """A folder holding videos (and maybe photos), without --out-dir: every file in turn, one CSV."""
     from tqdm import tqdm
 
-    from core.batch import batch_inputs
     from core.headless import run_headless
-    from core.sources import SourceError, open_source
+    from core.sources import SourceError, input_files, open_source
 
     notes = lambda text: tqdm.write(text, file=sys.stderr)  # noqa: E731
     frames = faces = rows = 0
-    for path in batch_inputs(Path(args.source)):
+    for path in input_files(args.source):
         try:
             source = open_source(path)
         except SourceError as exc:
@@ -171,9 +171,7 @@ def run_headless_cli(args: argparse.Namespace) -> int:
     from core.pipeline import LandmarkPipeline
     from core.recorder import CsvRecorder, RecorderError
     from core.runtimes import RuntimeUnavailable
-    from core.sources import SourceError, open_source
-
-    from core.batch import holds_videos
+    from core.sources import SourceError, holds_videos, open_source
 
     config = make_config(args, args.points or 68)
     folder_of_videos = Path(args.source).is_dir() and holds_videos(Path(args.source))

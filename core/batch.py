@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from core.config import PipelineConfig
-from core.sources import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, SourceError
+from core.sources import SourceError
 
 PART_SUFFIX = ".part"
 
@@ -62,16 +62,6 @@ class BatchSummary:
     frames: int = 0
     faces: int = 0
     seconds: float = 0.0
-
-
-def batch_inputs(folder: Path) -> list[Path]:
-    """Videos and photos in a folder, by name."""
-    media = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in media)
-
-
-def holds_videos(folder: Path) -> bool:
-    return any(p.suffix.lower() in VIDEO_EXTENSIONS for p in batch_inputs(folder))
 
 
 def plan(inputs: list[Path], out_dir: Path, redo: bool = False) -> tuple[list[Task], int]:

@@ -183,6 +183,11 @@ def input_files(spec: str | Path) -> list[Path]:
     return [path]
 
 
+def holds_videos(folder: Path) -> bool:
+    """Whether a folder holds any video (then it is a batch, not a photo album)."""
+    return any(p.suffix.lower() in VIDEO_EXTENSIONS for p in input_files(folder))
+
+
 def open_source(spec: str | int | Path) -> FrameSource:
     if is_camera_spec(spec):
         return CameraSource(int(str(spec)))
@@ -191,7 +196,7 @@ def open_source(spec: str | int | Path) -> FrameSource:
         raise SourceError(f"no such file or folder: {path}")
     if path.is_dir():
         images = folder_images(path)
-        if not images and any(p.suffix.lower() in VIDEO_EXTENSIONS for p in input_files(path)):
+        if not images and holds_videos(path):
             raise SourceError(f"{path} holds videos, not photos: open one video, or process them all "
                               f"with --headless --out-dir DIR")
         return ImageFilesSource(images)

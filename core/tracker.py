@@ -45,7 +45,6 @@ class Track:
     raw_points: np.ndarray | None = None      # as the model gave them
     score: float = 0.0
     pose: HeadPose | None = None              # last head pose: the next solve starts from it
-    raw_points_seen: bool = False             # the crop has been framed by landmarks at least once
 
     def box(self) -> Box:
         return points_box(self.points) if self.points is not None else self.crop.box()
@@ -89,6 +88,7 @@ class Tracker:
 
     def update(self, track: Track, raw_points: np.ndarray, score: float, timestamp: float,
                smooth: bool) -> None:
+        framed_by_landmarks = track.raw_points is not None     # else the detector framed this crop
         track.raw_points = raw_points
         track.score = score
         scale = float(np.ptp(raw_points[:, 0]) + 1e-6)
@@ -101,8 +101,7 @@ class Tracker:
         # only part of the way (`crop_follow`): a crop that shakes with the answer's noise feeds
         # that noise back into the next answer.
         target = crop_from_landmarks(raw_points, self.layout, self.landmark_scale)
-        track.crop = blend_crops(track.crop, target, self.crop_follow) if track.raw_points_seen else target
-        track.raw_points_seen = True
+        track.crop = blend_crops(track.crop, target, self.crop_follow) if framed_by_landmarks else target
 
     def prune(self, min_score: float) -> list[Track]:
         """Drop tracks the model lost (returned) and duplicates of the same face."""

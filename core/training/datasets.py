@@ -21,7 +21,7 @@ from core.config import ModelConfig
 from core.geometry import crop_from_landmarks, frame_to_crop, warp_crop
 from core.heatmap import input_to_heatmap
 from core.images import read_rgb
-from core.landmarks import layout_for
+from core.landmarks import interocular, layout_for
 from core.training.augment import AugmentConfig, degrade, flip_crop, jitter_crop, photometric
 from core.training.corpus.manifest import read_manifest
 
@@ -145,8 +145,7 @@ class FaceCrops:
             if rng.random() < self.augment.flip_prob:
                 patch, pts = flip_crop(patch, pts, self.layout)
             patch = photometric(patch, rng, self.augment)
-            patch = degrade(patch, rng, self.augment, float(np.linalg.norm(pts[self.layout.outer_eye_corners[0]]
-                                                                            - pts[self.layout.outer_eye_corners[1]])))
+            patch = degrade(patch, rng, self.augment, interocular(pts, self.layout))
         hm_pts = input_to_heatmap(pts, size, self.model.heatmap_size).astype(np.float32)
         return torch.from_numpy(np.ascontiguousarray(patch.transpose(2, 0, 1))), torch.from_numpy(hm_pts)
 

@@ -103,11 +103,16 @@ def person_weighted_nme(errors: np.ndarray, samples: list[FaceSample]) -> float:
     return float(np.mean([np.mean(v) for v in by_person.values()]))
 
 
+def overall(errors: np.ndarray, samples: list[FaceSample]) -> dict:
+    """All faces: NME per face and with people weighted once, FR and AUC (the trainer keeps epochs by it)."""
+    return {"bucket": "all", "faces": len(samples), "people": len({s.person for s in samples}),
+            "nme": float(errors.mean()), "nme_person": person_weighted_nme(errors, samples),
+            "fr10": failure_rate(errors), "auc10": auc(errors)}
+
+
 def bucket_table(errors: np.ndarray, samples: list[FaceSample]) -> list[dict]:
     """Rows: all faces (NME weighted per person too), then each bucket (faces, people, NME, FR, AUC)."""
-    rows = [{"bucket": "all", "faces": len(samples), "people": len({s.person for s in samples}),
-             "nme": float(errors.mean()), "nme_person": person_weighted_nme(errors, samples),
-             "fr10": failure_rate(errors), "auc10": auc(errors)}]
+    rows = [overall(errors, samples)]
     for name, member in BUCKETS.items():
         idx = [i for i, s in enumerate(samples) if member(s)]
         e = errors[idx]
@@ -190,7 +195,7 @@ def _report(args: argparse.Namespace) -> None:
                       f"{r['fr10']:.3f} | {r['auc10']:.3f} |")
             print()
         return
-    photos = [s for s in samples if "frames" not in s.image.parts]
+    photos = [s for s in samples if not s.is_video_frame]
     print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}); "
           f"{len(photos)} of them are still photos, the rest video frames\n")
     print("| model | NME | FR@0.10 | AUC@0.10 | NME photos only | params (M) | size (MB) | ms/face |")

@@ -39,12 +39,11 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from core.config import ModelConfig
-from core.metrics import auc, failure_rate
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 from core.threads import set_thread_counts
 from core.training.augment import AugmentConfig
 from core.training.datasets import EpochDraws, FaceCrops, FaceSample, load_samples
-from core.training.evaluate import cap_video_frames, face_errors, person_weighted_nme
+from core.training.evaluate import cap_video_frames, face_errors, overall
 from core.training.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
 from core.training.targets import render_heatmaps
 
@@ -273,9 +272,8 @@ class TrainingRun:
     def _end_epoch(self, sums: dict[str, float], steps: int) -> None:
         metrics = {"nme": float("nan")}
         if self.val_samples:
-            errors = face_errors(self.model, self.val_samples)
-            metrics = {"nme": person_weighted_nme(errors, self.val_samples), "nme_faces": float(errors.mean()),
-                       "fr10": failure_rate(errors), "auc10": auc(errors)}
+            row = overall(face_errors(self.model, self.val_samples), self.val_samples)
+            metrics = {"nme": row["nme_person"], "nme_faces": row["nme"], "fr10": row["fr10"], "auc10": row["auc10"]}
         record = {"epoch": self.epoch + 1, "elapsed_min": round(self.elapsed / 60, 2),
                   **{f"loss_{k}": round(v / max(steps, 1), 5) for k, v in sums.items()},
                   **{f"val_{k}": round(v, 5) for k, v in metrics.items()}}

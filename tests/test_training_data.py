@@ -185,3 +185,36 @@ def test_degradations_keep_the_crop_and_really_degrade(tmp_path):
         assert np.array_equal(out, again), name
     sepia = degrade(crop, np.random.default_rng(3), replace(off, sepia_prob=1.0), 60.0).astype(float)
     assert (sepia[..., 0] >= sepia[..., 2]).all()                                   # warm, no blue cast
+
+
+def test_steering_set_caps_video_frames_weights_people_once_and_buckets_faces():
+    from pathlib import Path
+
+    from core.training.evaluate import bucket_table, cap_video_frames
+
+    def sample(person, image, iod, **facts):
+        pts = face_points()
+        pts[36], pts[45] = (100.0, 100.0), (100.0 + iod, 100.0)        # outer eye corners iod px apart
+        return FaceSample(Path(image), pts, person, "test", facts)
+
+    video = [sample("v", f"frames/v/{i:03d}.png", 50, yaw_mesh=5.0) for i in range(100)]
+    photos = [sample("a", "a1.jpg", 20, yaw_mesh=30.0, grey=True), sample("a", "a2.jpg", 100, yaw_mesh=-50.0),
+              sample("b", "b.jpg", 100, yaw_mesh=-10.0)]
+    capped = cap_video_frames(video + photos, per_person=20)
+    assert len(capped) == 23 and sum(s.is_video_frame for s in capped) == 20
+    kept = sorted(int(s.image.stem) for s in capped if s.is_video_frame)
+    assert kept == list(range(0, 100, 5))                                # evenly spread, not the first 20
+
+    per_photo = {"a1.jpg": 0.2, "a2.jpg": 0.04, "b.jpg": 0.06}            # video frames 0.02 each
+    errors = np.array([0.02 if s.is_video_frame else per_photo[s.image.name] for s in capped])
+    rows = {r["bucket"]: r for r in bucket_table(errors, capped)}
+    assert rows["all"]["faces"] == 23 and rows["all"]["people"] == 3
+    assert rows["all"]["nme_person"] == pytest.approx((0.02 + 0.12 + 0.06) / 3)   # each person once
+    assert rows["all"]["nme"] == pytest.approx(errors.mean())
+    assert rows["all"]["fr10"] == pytest.approx(1 / 23)                  # one face above 0.10
+    assert (rows["yaw <20"]["faces"], rows["yaw 20-45"]["faces"], rows["yaw >45"]["faces"]) == (21, 1, 1)
+    assert rows["yaw >45"]["nme"] == pytest.approx(0.04)
+    assert (rows["interocular <30 px"]["faces"], rows["interocular 30-80 px"]["faces"],
+            rows["interocular >80 px"]["faces"]) == (1, 20, 2)
+    assert rows["grey / old photo"]["faces"] == 1 and rows["grey / old photo"]["nme"] == pytest.approx(0.2)
+    assert rows["colour"]["faces"] == 22

@@ -72,19 +72,16 @@ def flags_ours(video: Path, points: int, weights: Path | None) -> np.ndarray:
 
 
 def flags_dlib(video: Path) -> np.ndarray:
-    import dlib
-
-    from core.training.corpus.build import label_teacher_path
-    detector, predictor = dlib.get_frontal_face_detector(), dlib.shape_predictor(str(label_teacher_path()))
+    from core.training.corpus.build import LabelTeacher
+    teacher = LabelTeacher()
     blinks = BlinkDetector(BlinkConfig())
     flags = []
     for frame in open_source(video):
-        gray = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
-        rects = detector(gray, 1)
-        if not rects:
+        faces = teacher.plain(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY))
+        if not faces:
             flags.append(False)
             continue
-        pts = np.array([[p.x, p.y] for p in predictor(gray, rects[0]).parts()], float)
+        pts = faces[0].astype(float)
         flags.append(blinks.update(float(np.mean(eye_aspect_ratios(pts))), frame.timestamp))
     return np.array(flags)
 

@@ -35,10 +35,8 @@ from core.sources import open_source
 
 def tracks(video: Path, frames: int, crop_follow: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times, ours raw (T, 68, 2), dlib (T, 68, 2)) on frames where both found one face."""
-    import dlib
-
-    from core.training.corpus.build import label_teacher_path
-    detector, predictor = dlib.get_frontal_face_detector(), dlib.shape_predictor(str(label_teacher_path()))
+    from core.training.corpus.build import LabelTeacher
+    teacher = LabelTeacher()
     config = PipelineConfig(points=68, smoothing=SmoothingConfig(enabled=False))
     if crop_follow is not None:
         config.crop_follow = crop_follow
@@ -49,14 +47,12 @@ def tracks(video: Path, frames: int, crop_follow: float | None = None) -> tuple[
         if frame.index >= frames:
             break
         result = pipe.process(frame.image, frame.timestamp)
-        gray = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
-        rects = detector(gray, 1)
-        if len(result.faces) != 1 or len(rects) != 1:
+        dlib_faces = teacher.plain(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY))
+        if len(result.faces) != 1 or len(dlib_faces) != 1:
             continue
-        shape = predictor(gray, rects[0])
         times.append(frame.timestamp)
         ours.append(result.faces[0].raw_points)
-        theirs.append([[p.x, p.y] for p in shape.parts()])
+        theirs.append(dlib_faces[0])
     pipe.close()
     return np.array(times), np.array(ours, np.float64), np.array(theirs, np.float64)
 

@@ -258,6 +258,11 @@ class LabelTeacher:
         shape = self.predictor(gray, rect)
         return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
 
+    def plain(self, gray: np.ndarray, upsample: int = 1) -> list[np.ndarray]:
+        """dlib as its users run it, the reference of the bench scripts: the HOG detector, then
+        the predictor on each face found; no mirror check, no averaging."""
+        return [self._predict(gray, (r.left(), r.top(), r.right(), r.bottom())) for r in self.detector(gray, upsample)]
+
     def label(self, rgb: np.ndarray) -> list[tuple[list[float], np.ndarray, float]]:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         h, w = gray.shape

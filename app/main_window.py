@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
 
 from app.processing import ProcessingThread, RecordingState, SourceInfo, Stats
 from app.widgets import LivePlots, PlotSpec, VideoView
-from core.config import PipelineConfig, default_weights_path
+from core.config import MODEL_SIZES, PipelineConfig, default_weights_path
 from core.outputs import next_free_path
 from core.overlay import OverlayOptions
 from core.pipeline import STAGES
@@ -543,7 +543,7 @@ def remembered_model(points: int | None = None, size: str | None = None) -> tupl
             points = 68
     if size is None:
         size = _setting(settings, "model/size", "default", str)
-        if size not in ("default", "small") or not default_weights_path(points, size).exists():
+        if size not in MODEL_SIZES or not default_weights_path(points, size).exists():
             size = "default"
     return points, size
 

@@ -118,9 +118,6 @@ class ProcessingThread(QThread):
     def open_source(self, spec: str) -> None:
         self.submit(lambda: self._open_source(spec))
 
-    def set_points(self, points: int) -> None:
-        self.set_model(points, self.config.model)
-
     def set_model(self, points: int, size: str) -> None:
         """Another shipped model: the landmark layout and/or the size."""
         self.submit(lambda: self._load_pipeline(replace(self.config, points=points, model=size, weights=None)))

@@ -218,3 +218,20 @@ def test_steering_set_caps_video_frames_weights_people_once_and_buckets_faces():
             rows["interocular >80 px"]["faces"]) == (1, 20, 2)
     assert rows["grey / old photo"]["faces"] == 1 and rows["grey / old photo"]["nme"] == pytest.approx(0.2)
     assert rows["colour"]["faces"] == 22
+
+
+def test_contact_sheet_grid_keeps_order_and_pads_the_last_row_black():
+    from core.training.contact_sheet import grid
+    tiles = [np.full((4, 5, 3), i, np.uint8) for i in range(1, 10)]
+    sheet = grid(tiles, 4)
+    assert sheet.shape == (12, 20, 3)
+    assert [int(sheet[r * 4, c * 5, 0]) for r in range(3) for c in range(4)] == [*range(1, 10), 0, 0, 0]
+
+
+def test_contact_sheet_tile_draws_the_labels_on_a_copy():
+    from core.landmarks import LAYOUT_68
+    from core.training.contact_sheet import labelled_tile
+    image = np.zeros((300, 300, 3), np.uint8)
+    tile = labelled_tile(image, face_points(centre=(150.0, 150.0)), LAYOUT_68, 1.3, 120)
+    assert tile.shape == (120, 120, 3) and (tile == 255).all(axis=2).sum() > 68    # the white dots
+    assert image.max() == 0                                                        # the source is untouched

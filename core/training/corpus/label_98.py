@@ -18,12 +18,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from core.geometry import crop_from_landmarks, warp_crop
 from core.images import ImageReadError, read_rgb, write_image
 from core.landmarks import LAYOUT_68, LAYOUT_98, REGIONS_68, WFLW_TO_68, as_68
 from core.metrics import region_errors_68
-from core.overlay import OverlayOptions, draw_faces
-from core.results import FaceResult
+from core.training.contact_sheet import grid, labelled_tile
 from core.training.corpus.face_mesh import FaceMesh3D
 from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
 from core.training.corpus.mesh_to_wflw import wflw_from_mesh
@@ -83,18 +81,9 @@ def disagreement(points98: np.ndarray, points68: np.ndarray) -> dict[str, float]
 
 def contact_sheet(cache: Path, records: list[FaceRecord], out: Path, n: int = 24, tile: int = 200) -> None:
     step = max(1, len(records) // n)
-    tiles = []
-    for rec in records[::step][:n]:
-        image = read_rgb(cache / rec.image)
-        pts = rec.points_array()
-        face = FaceResult(0, (0, 0, 0, 0), pts, pts, 1.0, True)
-        drawn = draw_faces(image.copy(), [face], LAYOUT_98, OverlayOptions(boxes=False))
-        crop = crop_from_landmarks(pts, LAYOUT_98, 1.3)
-        tiles.append(warp_crop(drawn, crop, tile))
-    while len(tiles) % 6:
-        tiles.append(np.zeros_like(tiles[0]))
-    rows = [np.hstack(tiles[i:i + 6]) for i in range(0, len(tiles), 6)]
-    write_image(out, np.vstack(rows))
+    tiles = [labelled_tile(read_rgb(cache / rec.image), rec.points_array(), LAYOUT_98, 1.3, tile)
+             for rec in records[::step][:n]]
+    write_image(out, grid(tiles, 6))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,11 +21,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from core.geometry import crop_from_landmarks, warp_crop
 from core.images import read_rgb, write_image
 from core.landmarks import LAYOUT_68
-from core.overlay import OverlayOptions, draw_faces
-from core.results import FaceResult
+from core.training.contact_sheet import grid, labelled_tile
 from core.training.corpus.face_mesh import FaceMesh3D
 from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
 from core.training.corpus.pack import pack_record
@@ -80,17 +78,13 @@ def synthesize_corpus(cache: Path, views: int, max_turn: float, frame_step: int,
             cv2.imwrite(str(cache / name), patch, [cv2.IMWRITE_JPEG_QUALITY, 92])
             added.append(replace(packed, image=name))
             if sheet is not None and len(tiles) < 48 and (i + v) % 7 == 0:
-                face = FaceResult(0, (0, 0, 0, 0), labels, labels, 1.0, True)
-                drawn = draw_faces(view.copy(), [face], LAYOUT_68, OverlayOptions(boxes=False, axes=False))
-                tiles.append(warp_crop(drawn, crop_from_landmarks(labels, LAYOUT_68, 1.6, upright=False), 160))
+                tiles.append(labelled_tile(view, labels, LAYOUT_68, 1.6, 160, upright=False))
     mesher.close()
     path = cache / "manifest_synth.jsonl"
     write_manifest(path, records + added)
     log.info("%d synthesised views of %d training faces -> %s", len(added), len(added) // max(views, 1), path)
     if sheet is not None and tiles:
-        while len(tiles) % 8:
-            tiles.append(np.zeros_like(tiles[0]))
-        write_image(sheet, np.vstack([np.hstack(tiles[i:i + 8]) for i in range(0, len(tiles), 8)]), 85)
+        write_image(sheet, grid(tiles, 8), 85)
     return path
 
 

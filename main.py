@@ -4,19 +4,20 @@
     python main.py --source clip.mp4 --csv out.csv   # GUI on a video, recording from the start
     python main.py --headless --source photos/ --csv out.csv --save-overlay overlays/
 
-Exit status: 0 done, 1 a failure while running (e.g. the disk filled up),
-2 bad input or options (nothing was written), 130 interrupted (Ctrl-C).
+Exit status: 0 done; 1 a failure while running (a write failed, e.g. the disk
+filled up; a camera stopped; a batch file failed); 2 bad input or options
+(nothing was written); 130 interrupted (Ctrl-C); 143 stopped (SIGTERM).
 """
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
+import warnings
 from pathlib import Path
 
-from core.config import (DETECTOR_RANGES, MODEL_SIZES, CameraOverrides, PipelineConfig, SmoothingConfig,
-                         default_weights_path)
-from core.runtimes import RUNTIMES
+from core.config import DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig, SmoothingConfig
+from core.errors import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,42 +80,46 @@ def make_config(args: argparse.Namespace, points: int, model: str | None = None)
                           camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy))
 
 
-def error(text: str, code: int = 2) -> int:
+def error(text: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"error: {text}", file=sys.stderr)
     return code
 
 
-def _raise_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (the CSV is finalised) but exiting 143."""
 
 
-def run_batch_cli(args: argparse.Namespace) -> int:
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+def interrupted_code(exc: KeyboardInterrupt) -> int:
+    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+
+
+def run_request(args: argparse.Namespace):
+    from core.plan import RunRequest
+    return RunRequest(args.source, csv=args.csv, out_dir=args.out_dir, overlay_dir=args.save_overlay,
+                      overwrite=args.overwrite, max_frames=args.max_frames, jobs=args.jobs,
+                      scheduler=args.dask_scheduler)
+
+
+def run_batch_cli(plan, config: PipelineConfig) -> int:
+    """One CSV per file, on processes or Dask; a failed file fails alone (exit 1 at the end)."""
     from tqdm import tqdm
 
-    from core.batch import plan, run_batch
-    from core.sources import input_files
+    from core.batch import run_batch
 
-    source = Path(args.source).expanduser()
-    if not source.exists():
-        return error(f"no such file or folder: {source}")
-    inputs = input_files(source)
-    if not inputs:
-        return error(f"{source} holds no videos or photos")
-    try:
-        args.out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return error(f"--out-dir {args.out_dir}: {exc.strerror or exc}")
-    tasks, complete = plan(inputs, args.out_dir, redo=args.overwrite)
-    config = make_config(args, args.points or 68)
-    where = f"Dask scheduler {args.dask_scheduler}" if args.dask_scheduler else \
-        f"{args.jobs} process{'es' if args.jobs > 1 else ''}"
-    print(f"{len(inputs)} files: {complete} already done, {len(tasks)} to process on {where}", file=sys.stderr)
+    request = plan.request
+    where = f"Dask scheduler {request.scheduler}" if request.scheduler else \
+        f"{request.jobs} process{'es' if request.jobs > 1 else ''}"
+    print(f"{len(plan.inputs)} files: {plan.complete} already done, {len(plan.tasks)} to process on {where}",
+          file=sys.stderr)
     frames = faces = 0
     failed = []
-    bar = tqdm(total=len(tasks), unit="file", desc="batch")
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    bar = tqdm(total=len(plan.tasks), unit="file", desc="batch")
     try:
-        for report in run_batch(tasks, config, args.jobs, args.dask_scheduler):
+        for report in run_batch(list(plan.tasks), config, request.jobs, request.scheduler):
             bar.update(1)
             frames, faces = frames + report.frames, faces + report.faces
             name = Path(report.source).name
@@ -124,127 +129,61 @@ def run_batch_cli(args: argparse.Namespace) -> int:
                 failed.append(report)
                 tqdm.write(f"{name}: failed: {report.error}", file=sys.stderr)
             bar.set_postfix(frames=frames, failed=len(failed))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         bar.close()
-        return error("interrupted; finished files keep their CSVs, run the same command again to resume", 130)
-    except RuntimeError as exc:                  # the engine itself (e.g. no Dask scheduler there)
-        bar.close()
-        return error(str(exc))
+        return error("interrupted; finished files keep their CSVs, run the same command again to resume",
+                     interrupted_code(exc))
     bar.close()
-    done = len(tasks) - len(failed)
-    print(f"{len(inputs)} files: {done} processed, {complete} already done, {len(failed)} failed; "
-          f"{frames} frames, {faces} faces -> {args.out_dir}")
+    done = len(plan.tasks) - len(failed)
+    print(f"{len(plan.inputs)} files: {done} processed, {plan.complete} already done, {len(failed)} failed; "
+          f"{frames} frames, {faces} faces -> {request.out_dir}")
     for report in failed:
         print(f"  failed: {Path(report.source).name}: {report.error}", file=sys.stderr)
-    return 1 if failed else 0
+    return EXIT_FAILED if failed else EXIT_DONE
 
 
-def run_folder_of_files_cli(args: argparse.Namespace, config: PipelineConfig, pipeline, recorder) -> int:
-    """A folder holding videos (and maybe photos), without --out-dir: every file in turn, one CSV."""
+def run_headless_cli(plan, config: PipelineConfig) -> int:
+    """One source, or each file of a folder of videos in turn, into one CSV (and overlays)."""
     from tqdm import tqdm
 
-    from core.headless import run_headless
-    from core.sources import SourceError, input_files, open_source
+    from core.headless import open_run, run_headless, run_inputs
+    from core.sources import open_source
 
-    notes = lambda text: tqdm.write(text, file=sys.stderr)  # noqa: E731
-    frames = faces = rows = 0
-    for path in input_files(args.source):
-        try:
-            source = open_source(path)
-        except SourceError as exc:
-            notes(f"{path.name}: skipped: {exc}")
-            continue
-        summary = run_headless(source, pipeline, recorder, notify=notes, close_recorder=False)
-        frames, faces, rows = frames + summary.frames, faces + summary.faces, rows + summary.rows
-    if recorder:
-        recorder.close()
-    print(f"{frames} frames, {faces} faces" + (f", {rows} rows -> {args.csv}" if args.csv else ""))
-    return 0
-
-
-def run_headless_cli(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from core.headless import run_headless
-    from core.images import ImageWriteError
-    from core.model import WeightsError
-    from core.pipeline import LandmarkPipeline
-    from core.recorder import CsvRecorder, RecorderError
-    from core.runtimes import RuntimeUnavailable
-    from core.sources import SourceError, holds_videos, open_source
-
-    config = make_config(args, args.points or 68)
-    folder_of_videos = Path(args.source).is_dir() and holds_videos(Path(args.source))
+    request = plan.request
+    # The source first, then the model, then the CSV: a run that fails to start writes nothing.
+    source = open_source(plan.inputs[0]) if plan.kind == "stream" else None
     try:
-        source = None if folder_of_videos else open_source(args.source)
-    except SourceError as exc:
-        return error(str(exc))
-    if folder_of_videos:
-        if args.save_overlay:
-            return error("--save-overlay takes one video or a folder of photos; this folder holds videos")
-        try:
-            pipeline = LandmarkPipeline(config)
-            recorder = CsvRecorder(args.csv, config.points, overwrite=args.overwrite) if args.csv else None
-        except (WeightsError, RuntimeUnavailable, RecorderError) as exc:
-            return error(str(exc))
-        try:
-            return run_folder_of_files_cli(args, config, pipeline, recorder)
-        except KeyboardInterrupt:
-            return error("interrupted" + (f"; {args.csv} keeps its whole rows" if args.csv else ""), 130)
-        except (RecorderError, ImageWriteError) as exc:
-            return error(str(exc), 1)
-        finally:
-            pipeline.close()
-    if source.live and args.max_frames is None and args.csv is None:
-        source.close()
-        return error("headless from a camera needs --max-frames or --csv (else it never ends)")
-    try:
-        pipeline = LandmarkPipeline(config)
-    except WeightsError as exc:
-        source.close()
-        return error(f"{exc}\nTrained weights belong in {default_weights_path(config.points, config.model)}; "
-                     f"see weights/MODEL_CARD.md.")
-    except RuntimeUnavailable as exc:
-        source.close()
-        return error(f"runtime {args.runtime}: {exc}")
-    recorder = None
-    try:
-        if args.csv:
-            # Opened only now: a run that fails to start has not touched an existing file.
-            recorder = CsvRecorder(args.csv, config.points, overwrite=args.overwrite)
-    except RecorderError as exc:
-        pipeline.close()
-        source.close()
-        return error(str(exc))
-
-    signal.signal(signal.SIGTERM, _raise_interrupt)      # like Ctrl-C: finish the CSV, then leave
+        pipeline, recorder = open_run(config, request.csv, request.overwrite)
+    except BaseException:
+        if source is not None:
+            source.close()
+        raise
     notes = lambda text: tqdm.write(text, file=sys.stderr)  # noqa: E731
     try:
-        summary = run_headless(source, pipeline, recorder, args.max_frames, args.save_overlay, notify=notes)
-    except KeyboardInterrupt:
-        rows = f"; {args.csv} keeps its {recorder.rows} whole rows" if recorder else ""
-        return error(f"interrupted{rows}", 130)
-    except (RecorderError, ImageWriteError, SourceError) as exc:
-        return error(str(exc), 1)
+        if source is not None:
+            summary = run_headless(source, pipeline, recorder, request.max_frames, request.overlay_dir,
+                                   notify=notes)
+        else:
+            summary = run_inputs(list(plan.inputs), pipeline, recorder, notify=notes)
+    except KeyboardInterrupt as exc:
+        rows = f"; {request.csv} keeps its {recorder.rows} whole rows" if recorder else ""
+        return error(f"interrupted{rows}", interrupted_code(exc))
     finally:
         pipeline.close()
     print(f"{summary.frames} frames, {summary.faces} faces, {summary.fps:.1f} frames/s"
-          + (f", {summary.rows} rows -> {args.csv}" if args.csv else "")
-          + (f"; {summary.overlays} overlays in {args.save_overlay}" if args.save_overlay else ""))
+          + (f", {summary.rows} rows -> {request.csv}" if request.csv else "")
+          + (f"; {summary.overlays} overlays in {request.overlay_dir}" if request.overlay_dir else ""))
     if summary.skipped:
         print(f"skipped unreadable files: {', '.join(summary.skipped)}", file=sys.stderr)
-    return 0
+    return EXIT_DONE
 
 
 def run_gui_cli(args: argparse.Namespace) -> int:
-    from app.qt_platform import PlatformError, check_can_open_window, check_pyside_release, use_pyside_plugins
+    from app.qt_platform import check_can_open_window, check_pyside_release, use_pyside_plugins
 
     use_pyside_plugins()
-    try:
-        check_can_open_window()
-        check_pyside_release()
-    except PlatformError as exc:
-        return error(str(exc))
+    check_can_open_window()                    # raises PlatformError: one line, exit 2
+    check_pyside_release()
     from app.main_window import remembered_model, run_gui
     points, model = (args.points or 68, args.model or "default") if args.weights else \
         remembered_model(args.points, args.model)
@@ -264,25 +203,28 @@ def main(argv: list[str] | None = None) -> int:
             return error(f"{name} must be a positive number of pixels")
     from core.native_logs import set_quiet
     set_quiet(not args.verbose)
-    from core.outputs import OutputError, check_outputs
-    if args.save_overlay is not None and not args.headless:
-        return error("--save-overlay works with --headless only")
+    # A library warning (e.g. a missing int8 export) is one line of ours, not Python's two with source code.
+    warnings.formatwarning = lambda message, *_args, **_kw: f"warning: {message}\n"
+    from core.errors import MobileFANError
+    from core.outputs import check_outputs
+    from core.plan import check_options, plan_run
+
+    headless = args.headless or args.out_dir is not None
+    # SIGTERM stops a headless run like Ctrl-C does: the CSV is finalised, its rows whole.
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        check_outputs(args.source, args.csv, args.save_overlay, args.overwrite)
-    except OutputError as exc:
-        return error(str(exc))
-    if args.jobs < 1:
-        return error("--jobs must be at least 1")
-    if (args.jobs > 1 or args.dask_scheduler) and args.out_dir is None:
-        return error("--jobs and --dask-scheduler work with --out-dir (one CSV per input file)")
-    if args.out_dir is not None:
-        if args.csv or args.save_overlay or args.max_frames:
-            return error("--out-dir writes one CSV per file; it does not combine with --csv, --save-overlay "
-                         "or --max-frames")
-        return run_batch_cli(args)
-    if args.headless:
-        return run_headless_cli(args)
-    return run_gui_cli(args)
+        request = run_request(args)
+        if not headless:
+            check_options(request, headless=False)
+            check_outputs(request.source, request.csv, None, request.overwrite)
+            return run_gui_cli(args)
+        plan = plan_run(request)
+        config = make_config(args, args.points or 68)
+        return run_batch_cli(plan, config) if plan.kind == "batch" else run_headless_cli(plan, config)
+    except MobileFANError as exc:
+        return error(str(exc), exc.exit_code)
+    except KeyboardInterrupt as exc:           # before the run had started: nothing was written
+        return error("interrupted", interrupted_code(exc))
 
 
 if __name__ == "__main__":

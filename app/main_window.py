@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDoubleSpinBo
 from app.processing import ProcessingThread, RecordingState, SourceInfo, Stats
 from app.widgets import LivePlots, PlotSpec, VideoView
 from core.config import MODEL_SIZES, PipelineConfig, default_weights_path
+from core.errors import EXIT_BAD_INPUT, EXIT_FAILED
 from core.outputs import next_free_path
 from core.overlay import OverlayOptions
 from core.pipeline import STAGES
@@ -31,6 +32,23 @@ from core.sources import input_files, is_camera_spec
 VIDEO_FILTER = ("Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.m4v *.jpg *.jpeg *.png *.ppm *.bmp *.tif "
                 "*.tiff *.webp);;All files (*)")
 SETTINGS_ENV = "MOBILEFAN_SETTINGS"        # an .ini path: tests and portable installs
+EVENT_BANNER_S = 5.0                       # how long a one-off event's banner stays
+
+
+def status_text(stats: Stats) -> str:
+    """The read-out under the video, in short lines that fit the default window (the
+    dropped-frame count used to be cut off at its end)."""
+    stages = " ".join(f"{k} {stats.stages_ms.get(k, 0):.1f}" for k in STAGES)
+    faces = f"faces {stats.faces}" + (f" of {stats.faces_found} found" if stats.face_limit_hit else "")
+    if stats.pose_deg is not None:
+        pitch, yaw, roll = stats.pose_deg
+        faces += f" | yaw {yaw:+.0f} pitch {pitch:+.0f} roll {roll:+.0f}"
+    if stats.still:
+        return (f"photo {stats.frame_name} | processed in {sum(stats.stages_ms.values()):.0f} ms\n"
+                f"{faces}\nstage ms: {stages}")
+    return (f"capture {stats.capture_fps:.1f} fps | processing {stats.process_fps:.1f} fps | "
+            f"dropped {stats.dropped} | latency {stats.latency_ms:.1f} ms\n"
+            f"{faces} | blinks {stats.blinks}\nstage ms: {stages}")
 
 
 def load_settings() -> QSettings:
@@ -74,8 +92,13 @@ class MainWindow(QMainWindow):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background: #5a3d00; color: #ffe9b0; padding: 6px;")
         self.banner.hide()
+        self.banner_timer = QTimer(self)
+        self.banner_timer.setSingleShot(True)
+        self.banner_timer.timeout.connect(lambda: self.show_banner(self._lasting_banner))
+        self._lasting_banner = ""               # what the banner returns to when an event's note fades
         self.stats_label = QLabel("—")
         self.stats_label.setStyleSheet("font-family: monospace;")
+        self.stats_label.setWordWrap(True)        # never cut off: a narrow window wraps it
         self.plot = LivePlots(
             {"fps": PlotSpec("processing (frames/s)"), "latency": PlotSpec("latency (ms)"),
              "head": PlotSpec("head (degrees)", (-60, 60)), "eyes": PlotSpec("eye openness (EAR)", (0, 0.5))},
@@ -348,7 +371,7 @@ class MainWindow(QMainWindow):
         points, size = self.points_combo.currentData(), self.size_combo.currentData()
         if self.recording.active and points != self.worker.config.points:
             self.show_banner("Recording stopped: a CSV holds one landmark layout. Start a new recording "
-                             "for the new layout.")
+                             "for the new layout.", EVENT_BANNER_S)
         self.worker.set_model(points, size)
 
     def push_smoothing(self) -> None:
@@ -384,7 +407,7 @@ class MainWindow(QMainWindow):
     def save_snapshot(self) -> Path | None:
         image = self.video.current_image()
         if image is None:
-            self.show_banner("Nothing to save yet: no frame has been shown.")
+            self.show_banner("Nothing to save yet: no frame has been shown.", EVENT_BANNER_S)
             return None
         folder = Path(_setting(self.settings, "paths/snapshots", "", str) or
                       QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
@@ -392,13 +415,14 @@ class MainWindow(QMainWindow):
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            self.show_banner(f"Snapshot not saved: cannot create {folder} ({exc.strerror or exc}).")
+            self.show_banner(f"Snapshot not saved: cannot create {folder} ({exc.strerror or exc}).",
+                             EVENT_BANNER_S)
             return None
         path = next_free_path(folder / time.strftime("mobilefan-%Y%m%d-%H%M%S.png"))
         if not image.save(str(path), "PNG"):
-            self.show_banner(f"Snapshot not saved: cannot write {path}.")
+            self.show_banner(f"Snapshot not saved: cannot write {path}.", EVENT_BANNER_S)
             return None
-        self.show_banner(f"Snapshot saved: {path}")
+        self.show_banner(f"Snapshot saved: {path}", EVENT_BANNER_S)
         return path
 
     def toggle_recording_key(self) -> None:
@@ -416,7 +440,8 @@ class MainWindow(QMainWindow):
         if self._source_spec and not is_camera_spec(self._source_spec):
             if path.resolve() in {p.resolve() for p in input_files(self._source_spec)}:
                 self.record_button.setChecked(False)
-                self.show_banner(f"Not recording: {path} is the input being played; choose another CSV.")
+                self.show_banner(f"Not recording: {path} is the input being played; choose another CSV.",
+                                 EVENT_BANNER_S)
                 return None
         self._record_note = ""
         if path.exists() and not overwrite:
@@ -439,19 +464,7 @@ class MainWindow(QMainWindow):
         if stats.faces == 0 and stats.landmarks_on:
             notice.append("No face found")
         self.video.show_image(image, " · ".join(notice))
-        stages = " ".join(f"{k} {stats.stages_ms.get(k, 0):.1f}" for k in STAGES)
-        faces = f"faces {stats.faces}" + (f" of {stats.faces_found} found" if stats.face_limit_hit else "")
-        if stats.pose_deg is not None:
-            pitch, yaw, roll = stats.pose_deg
-            faces += f" | yaw {yaw:+4.0f} pitch {pitch:+4.0f} roll {roll:+4.0f}"
-        if not stats.still:
-            faces += f" | blinks {stats.blinks}"
-        if stats.still:
-            head = f"photo {stats.frame_name} | {faces} | processed in {sum(stats.stages_ms.values()):.0f} ms"
-        else:
-            head = (f"capture {stats.capture_fps:5.1f} fps | processing {stats.process_fps:5.1f} fps | "
-                    f"latency {stats.latency_ms:5.1f} ms | {faces} | dropped {stats.dropped}")
-        self.stats_label.setText(f"{head}\nstage ms: {stages}")
+        self.stats_label.setText(status_text(stats))
         if not stats.still:
             pitch, yaw, roll = stats.pose_deg or (None, None, None)
             left, right = stats.ears or (None, None)
@@ -459,14 +472,21 @@ class MainWindow(QMainWindow):
                              "roll": roll, "left eye": left, "right eye": right})
         if stats.face_limit_hit:
             self.show_banner(f"{stats.faces_found} faces found; landmarks for the first {stats.faces} only "
-                             f"(start with --max-faces N for more).")
+                             f"(start with --max-faces N for more).", EVENT_BANNER_S)
         if stats.recording_rows is not None and self.recording.active:
             self.rows_label.setText(self._record_note + f"recording to {Path(self.recording.path).name}: "
                                     f"{stats.recording_rows} rows")
 
-    def show_banner(self, text: str) -> None:
+    def show_banner(self, text: str, seconds: float | None = None) -> None:
+        """A message above the video: lasting (a problem that lasts) or, with `seconds`, one that
+        fades (an event: a snapshot saved)."""
+        self.banner_timer.stop()
+        if seconds is None:
+            self._lasting_banner = text
         self.banner.setText(text)
         self.banner.setVisible(bool(text))
+        if text and seconds is not None:
+            self.banner_timer.start(int(seconds * 1000))
 
     def on_message(self, text: str) -> None:
         """A problem that lasts (no weights, a failed recording) stands in the banner."""
@@ -579,7 +599,8 @@ def run_gui(config: PipelineConfig, source: str = "0", csv_path: Path | None = N
 
     def fail(text: str) -> None:
         print(f"error: {text}", file=sys.stderr)
-        window.request_quit(1)
+        # Never opened (nothing was recorded): bad input, 2. Lost while playing: a failure, 1.
+        window.request_quit(EXIT_FAILED if window.frames_shown else EXIT_BAD_INPUT)
 
     if max_frames is not None:
         window.worker.source_failed.connect(fail, Qt.ConnectionType.QueuedConnection)

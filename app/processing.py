@@ -22,21 +22,20 @@ from PySide6.QtGui import QImage
 
 from core.capture import LatestFrameGrabber
 from core.config import PipelineConfig, SmoothingConfig
-from core.detector import DetectorError
+from core.errors import MobileFANError
 from core.images import FrameError
 from core.model import WeightsError
 from core.overlay import OverlayOptions, draw_faces
 from core.pipeline import STAGES, LandmarkPipeline
 from core.recorder import CsvRecorder, RecorderError
 from core.results import FrameResult
-from core.runtimes import RuntimeUnavailable
 from core.sources import SourceError, open_source
 
 
 @dataclass
 class Stats:
     capture_fps: float = 0.0
-    process_fps: float = 0.0
+    process_fps: float = 0.0                      # measured while playing; held while paused (steps are not a rate)
     latency_ms: float = 0.0                       # capture hand-over -> overlay ready
     stages_ms: dict[str, float] = field(default_factory=dict)
     faces: int = 0
@@ -53,6 +52,8 @@ class Stats:
     pose_deg: tuple[float, float, float] | None = None
     ears: tuple[float, float] | None = None       # (left, right)
     blinks: int = 0                               # blinks seen since the source was opened, all faces
+    frame_index: int = -1                         # the frame's index in its source
+    points: np.ndarray | None = None              # the first face's points as drawn (smoothed when on)
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class ProcessingThread(QThread):
         self._pipeline: LandmarkPipeline | None = None
         self._recorder: CsvRecorder | None = None
         self._frame_times: deque[float] = deque(maxlen=30)
+        self._process_fps = 0.0
+        self._was_paused = False
         self._processed = 0
         self._model_status = ""
         self._loop = False
@@ -182,7 +185,7 @@ class ProcessingThread(QThread):
         except WeightsError as exc:
             self._model_status = (f"No trained weights for the {config.model} {config.points}-point model ({exc}). "
                                   "Video is shown without landmarks.")
-        except (DetectorError, RuntimeUnavailable) as exc:
+        except MobileFANError as exc:                # the detector or the runtime cannot run here
             self._model_status = f"Landmarks unavailable: {exc}"
         self.message.emit(self._model_status)
 
@@ -206,6 +209,7 @@ class ProcessingThread(QThread):
         self._wraps_seen = 0
         self._end_reported = False
         self._frame_times.clear()
+        self._process_fps = 0.0
         self._blinking, self._blinks = set(), 0
         self.source_opened.emit(SourceInfo(spec, source.name, source.live, source.still, source.length))
         self.message.emit(self._model_status)
@@ -295,7 +299,7 @@ class ProcessingThread(QThread):
         pipeline = self._pipeline
         if pipeline is not None:
             try:
-                result = pipeline.process(image, frame.timestamp, still=grabber.source.still)
+                result = pipeline.process(image, frame.timestamp, still=grabber.source.still, cut=frame.cut)
             except FrameError as exc:
                 self.message.emit(f"skipped a frame: {exc}")
                 return
@@ -312,11 +316,18 @@ class ProcessingThread(QThread):
         first = result.faces[0] if result.faces else None
         self._processed += 1
         now = time.monotonic()
-        self._frame_times.append(now)
-        times = self._frame_times
+        paused = grabber.paused
+        if paused != self._was_paused:
+            self._frame_times.clear()           # a pause is not slow processing; nor is a step
+            self._was_paused = paused
+        if not paused:
+            self._frame_times.append(now)
+            times = self._frame_times
+            if len(times) > 1 and times[-1] > times[0]:
+                self._process_fps = (len(times) - 1) / (times[-1] - times[0])
         stats = Stats(
             capture_fps=grabber.fps,
-            process_fps=(len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0,
+            process_fps=self._process_fps,
             latency_ms=(now - frame.captured_at) * 1e3 if frame.captured_at else 0.0,
             stages_ms={k: result.timings.get(k, 0.0) for k in STAGES},
             faces=len(result.faces),
@@ -327,9 +338,11 @@ class ProcessingThread(QThread):
             recording_rows=self._recorder.rows if self._recorder else None,
             still=grabber.source.still,
             frame_name=frame.name,
-            paused=grabber.paused,
+            paused=paused,
             landmarks_on=pipeline is not None,
             pose_deg=first.pose.degrees() if first is not None and first.pose is not None else None,
             ears=(first.ear_left, first.ear_right) if first is not None else None,
-            blinks=self._blinks)
+            blinks=self._blinks,
+            frame_index=frame.index,
+            points=first.points if first is not None else None)
         self.frame_ready.emit(to_qimage(image), stats)

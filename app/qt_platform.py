@@ -20,6 +20,8 @@ import os
 import sys
 from typing import Callable
 
+from core.errors import MobileFANError
+
 # Shared libraries Qt's xcb platform plugin links against -> Debian/Ubuntu package.
 XCB_LIBRARIES: dict[str, str] = {
     "libxcb.so.1": "libxcb1",
@@ -47,7 +49,7 @@ XCB_LIBRARIES: dict[str, str] = {
 }
 
 
-class PlatformError(RuntimeError):
+class PlatformError(MobileFANError):
     """Qt cannot open a window on this machine; the message says what to do."""
 
 

@@ -26,9 +26,13 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from core.config import PipelineConfig
-from core.sources import SourceError
+from core.errors import MobileFANError
 
 PART_SUFFIX = ".part"
+
+
+class BatchEngineError(MobileFANError):
+    """The engine itself cannot run tasks (no Dask scheduler at that address, dask not installed)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ class BatchSummary:
     seconds: float = 0.0
 
 
-def plan(inputs: list[Path], out_dir: Path, redo: bool = False) -> tuple[list[Task], int]:
+def plan_tasks(inputs: list[Path], out_dir: Path, redo: bool = False) -> tuple[list[Task], int]:
     """(tasks still to do, how many are complete already). One CSV per input, named after
     its stem; inputs whose stems collide (a.mp4, a.avi) keep their whole name (a.mp4.csv)."""
     stems: dict[str, int] = {}
@@ -95,8 +99,7 @@ def _pipeline(config: PipelineConfig):
 
 def process_file(task: Task, config: PipelineConfig) -> FileReport:
     """Every frame of one file to its CSV. Never raises: a failure is the report's `error`."""
-    from core.headless import run_headless
-    from core.recorder import CsvRecorder
+    from core.headless import open_run, run_headless
     from core.sources import open_source
 
     report = FileReport(task.source, task.csv)
@@ -106,13 +109,13 @@ def process_file(task: Task, config: PipelineConfig) -> FileReport:
     source = None
     try:
         source = open_source(task.source)
-        pipeline = _pipeline(config)
-        recorder = CsvRecorder(part, config.points, overwrite=True)     # our own leftover from a killed run
+        # overwrite: a .part file is our own leftover from a killed run
+        pipeline, recorder = open_run(config, part, overwrite=True, pipeline=_pipeline(config))
         summary = run_headless(source, pipeline, recorder, progress=False, notify=report.notes.append)
         os.replace(part, final)                                          # complete: only now under its name
         report.frames, report.faces, report.rows = summary.frames, summary.faces, summary.rows
         report.notes += [f"unreadable: {name}" for name in summary.skipped]
-    except (SourceError, OSError, ValueError, RuntimeError) as exc:
+    except (MobileFANError, OSError) as exc:
         report.error = str(exc)
     except Exception as exc:  # noqa: BLE001 - whatever one file does, the batch goes on
         report.error = f"{type(exc).__name__}: {exc}"
@@ -144,12 +147,12 @@ def _dask(tasks: list[Task], config: PipelineConfig, scheduler: str) -> Iterator
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError as exc:
-        raise RuntimeError("--dask-scheduler needs dask's distributed package: "
-                           "python -m pip install -r requirements.txt") from exc
+        raise BatchEngineError("--dask-scheduler needs dask's distributed package: "
+                               "python -m pip install -r requirements.txt") from exc
     try:
         client = Client(scheduler, timeout="15s")
     except (OSError, TimeoutError) as exc:
-        raise RuntimeError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+        raise BatchEngineError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
     try:
         futures = [client.submit(process_file, task, config, key=f"mobilefan-{Path(task.source).name}-{i}",
                                  pure=False) for i, task in enumerate(tasks)]

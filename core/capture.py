@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 
-from core.sources import Frame, FrameSource, ImageFilesSource, SourceError, VideoSource
+from core.sources import Frame, FrameSource, SourceError
 
 
 class LatestFrameGrabber:
@@ -89,6 +89,7 @@ class LatestFrameGrabber:
         with self._cond:
             if self._latest is not None:
                 self.dropped += 1
+                frame.cut = frame.cut or self._latest.cut     # a dropped frame's break still happened
             self._latest = frame
             self.captured += 1
             self._times.append(frame.captured_at)
@@ -96,7 +97,7 @@ class LatestFrameGrabber:
 
     def _run(self) -> None:
         try:
-            if isinstance(self.source, ImageFilesSource):
+            if self.source.still:
                 self._run_stills(self.source)
             else:
                 self._run_stream()
@@ -129,7 +130,7 @@ class LatestFrameGrabber:
                     clock = None                      # pacing starts afresh after a pause
             frame = next(frames, None)
             if frame is None:
-                if self._loop and isinstance(source, VideoSource) and source.frames_read > 0:
+                if self._loop and source.can_rewind and source.frames_read > 0:
                     source.rewind()
                     frames, clock = iter(source), None
                     self.wraps += 1
@@ -172,8 +173,8 @@ class LatestFrameGrabber:
             else:
                 self._cond.wait()
 
-    def _run_stills(self, source: ImageFilesSource) -> None:
-        count = len(source.paths)
+    def _run_stills(self, source: FrameSource) -> None:
+        count = source.length or 0
         index, direction, need_read, shown_at = 0, 1, True, 0.0
         while True:
             move = None

@@ -112,7 +112,19 @@ class BlinkConfig:
     min_samples: int = 5             # frames before anything is flagged
 
 
+@dataclass(frozen=True)
+class ClockConfig:
+    """When a frame's timestamp breaks the flow of time (core/clock.py): then the tracks,
+    their smoothing and blink baselines start afresh, as after a cut."""
+
+    max_gap_frames: float = 5.0      # a jump forward longer than this many typical frame gaps...
+    min_gap_s: float = 0.5           # ...and than this many seconds is a break (a seek, a stall)
+    history: int = 15                # gaps the typical one is the median of
+
+
 DETECTOR_RANGES = ("auto", "short", "full")
+# Inference back-ends (core/runtimes.py); named here so that choosing one needs no torch.
+RUNTIMES = ("torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
 # Shipped model sizes: "default" (MobileNetV2 width 1.0, 128 px) and "small" (width 0.5, 96 px:
 # faster per face, a little less accurate; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small")
@@ -141,6 +153,7 @@ class PipelineConfig:
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     camera: CameraOverrides = field(default_factory=CameraOverrides)
     blink: BlinkConfig = field(default_factory=BlinkConfig)
+    clock: ClockConfig = field(default_factory=ClockConfig)
 
     def __post_init__(self) -> None:
         if self.detector_range not in DETECTOR_RANGES:

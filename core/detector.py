@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import MobileFANError
 from core.geometry import Crop, box_intersection, box_iou, crop_from_box
 from core.native_logs import native_stderr_silenced
 
@@ -36,8 +37,8 @@ def non_max_suppression(detections: list[Detection], limit: int | None = None,
     return kept
 
 
-class DetectorError(RuntimeError):
-    pass
+class DetectorError(MobileFANError):
+    """The face detector's model cannot be found or loaded."""
 
 
 @dataclass(frozen=True)

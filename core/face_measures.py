@@ -56,6 +56,11 @@ class BlinkDetector:
         self._closed_frames = 0
         self.blinks = 0                                         # completed blinks
 
+    def reset(self) -> None:
+        """Forget the baseline and any closure in progress (the count of blinks stays)."""
+        self._history.clear()
+        self._closed_since, self._closed_frames = None, 0
+
     def baseline(self) -> float | None:
         if len(self._history) < self.config.min_samples:
             return None
@@ -64,6 +69,8 @@ class BlinkDetector:
     def update(self, ear: float, timestamp: float) -> bool:
         """True while inside a blink (closed for `min_closed_frames` frames, not yet too long)."""
         cfg = self.config
+        if self._history and timestamp < self._history[-1][0]:
+            self.reset()                # time went back: the baseline described another moment
         baseline = self.baseline()
         if self._closed_since is not None and baseline is not None and ear > cfg.open_ratio * baseline:
             if self._closed_frames >= cfg.min_closed_frames and \

@@ -1,9 +1,13 @@
-"""Batch processing without a window: every frame, in order, to CSV (and overlays).
+"""Runs without a window: every frame, in order, to CSV (and overlays).
 
 Unlike the live view, nothing is dropped: a slow machine takes longer, it
 does not skip frames. Nothing is reduced silently either: photos with no
 face, frames where more faces were found than `max_faces` allows, unreadable
 files and a video that ends early are each reported through `notify`.
+
+`open_run` is the one place a run's pipeline and recorder are made (the
+command line and every batch task use it); `run_headless` runs one opened
+source, `run_inputs` several files in turn into the same CSV.
 """
 from __future__ import annotations
 
@@ -15,12 +19,13 @@ from typing import Callable
 
 from tqdm import tqdm
 
+from core.config import PipelineConfig
 from core.images import write_image
 from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
 from core.pipeline import LandmarkPipeline
 from core.recorder import CsvRecorder
-from core.sources import FrameSource
+from core.sources import FrameSource, SourceError, open_source
 
 
 @dataclass
@@ -38,6 +43,53 @@ class HeadlessSummary:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def add(self, other: "HeadlessSummary") -> None:
+        """Fold in one more file's summary (several files into one CSV)."""
+        self.frames += other.frames
+        self.faces += other.faces
+        self.rows += other.rows
+        self.seconds += other.seconds
+        self.overlays += other.overlays
+        self.skipped += other.skipped
+        self.no_face += other.no_face
+        self.limit_hit += other.limit_hit
+
+
+def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = False,
+             pipeline: LandmarkPipeline | None = None) -> tuple[LandmarkPipeline, CsvRecorder | None]:
+    """The run's pipeline (made from `config` unless given), then its recorder: in this order, so
+    a run whose model fails to load has not touched an existing CSV."""
+    own = pipeline is None
+    pipeline = LandmarkPipeline(config) if pipeline is None else pipeline
+    try:
+        recorder = CsvRecorder(csv_path, config.points, overwrite=overwrite) if csv_path else None
+    except BaseException:
+        if own:
+            pipeline.close()
+        raise
+    return pipeline, recorder
+
+
+def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
+               notify: Callable[[str], None] | None = None, progress: bool = True) -> HeadlessSummary:
+    """Each file in turn into the same CSV; a file that cannot be opened is said and skipped.
+    The recorder is closed at the end."""
+    say = notify or (lambda text: None)
+    total = HeadlessSummary()
+    try:
+        for spec in specs:
+            try:
+                source = open_source(spec)
+            except SourceError as exc:
+                say(f"{Path(spec).name}: skipped: {exc}")
+                continue
+            total.add(run_headless(source, pipeline, recorder, notify=say, progress=progress,
+                                   close_recorder=False))
+    finally:
+        if recorder:
+            recorder.close()
+    return total
 
 
 def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
@@ -61,7 +113,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
                 break
             if should_stop is not None and should_stop():
                 break
-            result = pipeline.process(frame.image, frame.timestamp, still=source.still)
+            result = pipeline.process(frame.image, frame.timestamp, still=source.still, cut=frame.cut)
             summary.frames += 1
             summary.faces += len(result.faces)
             if source.still and not result.faces:
@@ -86,7 +138,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
         if recorder and (close_recorder or sys.exc_info()[0] is not None):
             recorder.close()
         source.close()
-    summary.skipped = list(getattr(source, "skipped", []))
+    summary.skipped = list(source.skipped)
     summary.ended_early = source.ended_early()
     if summary.ended_early:
         say(summary.ended_early)

@@ -11,19 +11,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.errors import MobileFANError, RunFailure
+
 MIN_FRAME_SIDE = 16
 
 
-class FrameError(ValueError):
-    pass
+class FrameError(MobileFANError, ValueError):
+    """An array that is not an image (wrong shape or type)."""
 
 
-class ImageReadError(OSError):
-    pass
+class ImageReadError(MobileFANError, OSError):
+    """A photo that cannot be read or decoded."""
 
 
-class ImageWriteError(OSError):
-    pass
+class ImageWriteError(RunFailure, OSError):
+    """An overlay or snapshot that could not be written."""
 
 
 def read_rgb(path: str | Path) -> np.ndarray:

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from core.config import CHECKPOINT_FORMAT_VERSION, ModelConfig
+from core.errors import MobileFANError
 
 # (expansion t, output channels c, repeats n, first stride s), as in the MobileNetV2 paper.
 _MOBILENETV2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -116,7 +117,7 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-class WeightsError(RuntimeError):
+class WeightsError(MobileFANError):
     """A weights file is missing, corrupt or describes a different model."""
 
 
@@ -148,8 +149,9 @@ def load_checkpoint(path: str | Path, expected_points: int | None = None) -> Loa
         raise WeightsError(f"weights file not found: {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - torch raises a zoo of types for a bad file; all mean "corrupt"
-        raise WeightsError(f"weights file {path} is corrupt or not a MobileFAN checkpoint ({exc})") from exc
+    except Exception:  # noqa: BLE001 - torch raises a zoo of types for a bad file; all mean "not ours"
+        # Not torch's text: it suggests weights_only=False, i.e. running code from an unknown file.
+        raise WeightsError(f"{path}: not a MobileFAN checkpoint (damaged, or another kind of file)") from None
     if not isinstance(payload, dict) or payload.get("format") != "mobilefan":
         raise WeightsError(f"weights file {path} is not a MobileFAN checkpoint")
     version = payload.get("format_version")

@@ -13,12 +13,13 @@ import os
 import tempfile
 from pathlib import Path
 
+from core.errors import MobileFANError
 from core.sources import IMAGE_EXTENSIONS, input_files, is_camera_spec
 
 VIDEO_OVERLAY_EVERY = 10     # a video's overlays: one frame in ten is plenty to check by eye
 
 
-class OutputError(ValueError):
+class OutputError(MobileFANError, ValueError):
     """An output path that would destroy or mix with the user's files, or cannot be written."""
 
 

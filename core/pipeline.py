@@ -12,13 +12,14 @@ from dataclasses import replace
 
 import numpy as np
 
+from core.clock import ClockWatch
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
 from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
-from core.model import MobileFAN, load_checkpoint
+from core.model import MobileFAN, WeightsError, load_checkpoint
 from core.predictor import LandmarkPredictor
 from core.results import FaceResult, FrameResult
 from core.runtimes import make_runner
@@ -43,7 +44,12 @@ class LandmarkPipeline:
         checkpoint = None
         if model is None:
             checkpoint = config.weights_path()
-            model = load_checkpoint(checkpoint, expected_points=config.points).model
+            try:
+                model = load_checkpoint(checkpoint, expected_points=config.points).model
+            except WeightsError as exc:
+                if config.weights is not None:
+                    raise
+                raise WeightsError(f"{exc} (the shipped weights belong there; see weights/MODEL_CARD.md)") from None
         if model.config.num_points != config.points:
             raise ValueError(f"model predicts {model.config.num_points} points, config asks for {config.points}")
         self.model = model
@@ -58,6 +64,7 @@ class LandmarkPipeline:
         self.tracker = Tracker(self.layout, model.config.landmark_scale, config.smoothing, config.max_faces,
                                config.blink, config.crop_follow)
         self.head_pose = HeadPoseEstimator()
+        self.clock = ClockWatch(config.clock)
         self._frames_since_detect = 0
 
     @property
@@ -81,8 +88,15 @@ class LandmarkPipeline:
         self.predictor.heatmaps(np.zeros((1, size, size, 3), np.uint8))
 
     def reset(self) -> None:
-        """Forget all tracks (and their filters): a new video, or a cut."""
+        """Forget all tracks (and their filters) and the clock: a new source."""
         self.tracker.reset()
+        self.clock.reset()
+        self._frames_since_detect = 0
+
+    def cut(self) -> None:
+        """A break in the same source (loop, seek, restarted clock): tracks start afresh,
+        new ids (core/clock.py)."""
+        self.tracker.cut()
         self._frames_since_detect = 0
 
     def set_smoothing(self, smoothing: SmoothingConfig) -> None:
@@ -95,11 +109,14 @@ class LandmarkPipeline:
             track.filter.d_cutoff = smoothing.d_cutoff
             track.filter.shared_speed = smoothing.shared_speed
 
-    def process(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False) -> FrameResult:
+    def process(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False,
+                cut: bool = False) -> FrameResult:
         """Landmarks for every face in an RGB frame (grey, RGBA, float or 16-bit arrays are accepted).
 
         `still=True` treats the frame as an unrelated photo: no tracking from
         the previous frame, a tiled search for small faces, no smoothing.
+        `cut=True` says the source broke its clock before this frame (it looped or
+        seeked); a break the source does not report is found from `timestamp`.
         """
         timings = dict.fromkeys(STAGES, 0.0)
         rgb = to_rgb(rgb)
@@ -109,6 +126,8 @@ class LandmarkPipeline:
         timestamp = time.monotonic() if timestamp is None else timestamp
         if still:
             self.reset()
+        elif self.clock.is_break(timestamp, reported=cut):
+            self.cut()
 
         t0 = time.perf_counter()
         detector_ran, found, limit_hit = False, 0, False

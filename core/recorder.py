@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Iterable
 
+from core.errors import MobileFANError, RunFailure
 from core.results import FaceResult
 
 
@@ -47,8 +48,14 @@ def _pose_cells(face: FaceResult) -> list[str]:
     return [f"{p.tx:.1f}", f"{p.ty:.1f}", f"{p.tz:.1f}", f"{p.rx:.4f}", f"{p.ry:.4f}", f"{p.rz:.4f}"]
 
 
-class RecorderError(OSError):
-    pass
+class RecorderError(MobileFANError, OSError):
+    """A CSV that may not or cannot be opened (it exists, it is locked, its folder is read-only)."""
+
+
+class RecorderWriteError(RecorderError, RunFailure):
+    """A write that failed (disk full, quota, I/O error); the file keeps its whole rows."""
+
+    exit_code = RunFailure.exit_code
 
 
 def _lock(fd: int) -> bool:
@@ -124,7 +131,7 @@ class CsvRecorder:
                 pass
             fd, self._fd = self._fd, None
             os.close(fd)
-            raise RecorderError(f"writing {self.path} failed ({exc.strerror or exc}); "
+            raise RecorderWriteError(f"writing {self.path} failed ({exc.strerror or exc}); "
                                 f"it keeps the {self.rows} whole rows written before") from exc
         self._committed += len(data)
 

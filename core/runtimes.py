@@ -22,10 +22,11 @@ from typing import Protocol
 import numpy as np
 import torch
 
+from core.config import RUNTIMES
+from core.errors import MobileFANError
 from core.model import MobileFAN
 from core.onnx_graph import export_onnx, matching_export
 
-RUNTIMES = ("torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
 
 
 class HeatmapRunner(Protocol):
@@ -34,8 +35,8 @@ class HeatmapRunner(Protocol):
     def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-class RuntimeUnavailable(RuntimeError):
-    pass
+class RuntimeUnavailable(MobileFANError):
+    """An inference back-end that is not installed or cannot run this model."""
 
 
 class TorchRunner:

@@ -17,14 +17,21 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from core.errors import MobileFANError, RunFailure
 from core.images import ImageReadError, read_rgb
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 
 
-class SourceError(RuntimeError):
-    pass
+class SourceError(MobileFANError):
+    """A source that cannot be opened: nothing was read, nothing written."""
+
+
+class SourceLost(SourceError, RunFailure):
+    """A source that stopped delivering while it was being read (a camera unplugged)."""
+
+    exit_code = RunFailure.exit_code
 
 
 def is_camera_spec(spec: str | int | Path) -> bool:
@@ -39,19 +46,36 @@ class Frame:
     timestamp: float           # seconds: media time for files, monotonic clock for cameras
     name: str                  # the CSV's `source`: file name or camera:N
     captured_at: float = 0.0   # monotonic clock when capture handed it over (for latency)
+    cut: bool = False          # the source broke its clock just before this frame (looped, rewound)
 
 
 class FrameSource:
-    """Iterable of frames. `live` sources (cameras) run in real time; others can be read as fast as wanted."""
+    """Iterable of frames, and everything capture (core/capture.py) and the headless runner
+    ask of a source. `live` sources (cameras) run in real time; others can be read as fast
+    as wanted. `still` sources (photos) are also read by index, in any order; sources that
+    `can_rewind` (video files) start again for looped playback."""
 
     live = False
     still = False              # frames are unrelated photos (no tracking across them)
+    can_rewind = False         # rewind() works (a video file)
     fps: float = 30.0
     length: int | None = None
     name = ""
 
+    def __init__(self) -> None:
+        self.frames_read = 0                   # frames delivered since the last (re)start
+        self.skipped: list[str] = []           # files that could not be read (a folder of photos)
+
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
+
+    def read(self, index: int) -> Frame | None:
+        """Frame `index`, or None if it cannot be read (photos: any order)."""
+        raise NotImplementedError(f"{type(self).__name__} is read in order only")
+
+    def rewind(self) -> None:
+        """Start again from the first frame; that frame is marked as a cut."""
+        raise NotImplementedError(f"{type(self).__name__} cannot start again")
 
     def ended_early(self) -> str | None:
         """A sentence if the source delivered fewer frames than it announced, else None."""
@@ -65,6 +89,7 @@ class CameraSource(FrameSource):
     live = True
 
     def __init__(self, index: int) -> None:
+        super().__init__()
         self.index = index
         self.name = f"camera:{index}"
         self._cap = cv2.VideoCapture(index)
@@ -79,16 +104,20 @@ class CameraSource(FrameSource):
         while True:
             ok, image = self._cap.read()
             if not ok or image is None:
-                raise SourceError(f"{self.name} stopped delivering frames (disconnected?)")
+                raise SourceLost(f"{self.name} stopped delivering frames (disconnected?)")
             yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index, time.monotonic(), self.name)
             index += 1
+            self.frames_read = index
 
     def close(self) -> None:
         self._cap.release()
 
 
 class VideoSource(FrameSource):
+    can_rewind = True
+
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
         self.name = path.name
         self._cap = self._open()
@@ -96,8 +125,8 @@ class VideoSource(FrameSource):
         self.fps = fps if fps and 1 <= fps <= 1000 else 30.0
         count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         self.length = count if count > 0 else None
-        self.frames_read = 0
         self._finished = False
+        self._rewound = False
 
     def _open(self) -> cv2.VideoCapture:
         cap = cv2.VideoCapture(str(self.path))
@@ -117,14 +146,16 @@ class VideoSource(FrameSource):
                 self._finished = True
                 return
             self.frames_read = index + 1
-            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index, index / self.fps, self.name)
+            cut, self._rewound = self._rewound, False
+            yield Frame(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), index, index / self.fps, self.name, cut=cut)
             index += 1
 
     def rewind(self) -> None:
-        """Start again from the first frame (looped playback)."""
+        """Start again from the first frame (looped playback); that frame is marked as a cut."""
         self._cap.release()
         self._cap = self._open()
         self._finished = False
+        self._rewound = True
 
     def ended_early(self) -> str | None:
         if self._finished and self.length is not None and self.frames_read < self.length:
@@ -147,10 +178,10 @@ class ImageFilesSource(FrameSource):
     def __init__(self, paths: list[Path]) -> None:
         if not paths:
             raise SourceError("no images found (looked for " + ", ".join(sorted(IMAGE_EXTENSIONS)) + ")")
+        super().__init__()
         self.paths = paths
         self.length = len(paths)
         self.name = paths[0].parent.name if len(paths) > 1 else paths[0].name
-        self.skipped: list[str] = []
 
     def read(self, index: int) -> Frame | None:
         """Image `index` as a frame, or None (and noted in `skipped`) if it cannot be read."""
@@ -161,6 +192,7 @@ class ImageFilesSource(FrameSource):
             if path.name not in self.skipped:
                 self.skipped.append(path.name)
             return None
+        self.frames_read += 1
         return Frame(image, index, 0.0, path.name)
 
     def __iter__(self) -> Iterator[Frame]:

@@ -63,8 +63,15 @@ class Tracker:
         self._next_id = 0
 
     def reset(self) -> None:
+        """A new source: no tracks, ids from 0."""
         self.tracks = []
         self._next_id = 0
+
+    def cut(self) -> None:
+        """A break in the video (a loop, a seek, a clock that restarted): every track ends, and
+        with it its filter and blink baseline, which describe another moment. Ids go on
+        counting, so a face after the break is a new track, never a continuation."""
+        self.tracks = []
 
     def new_filter(self) -> OneEuroFilter:
         s = self.smoothing

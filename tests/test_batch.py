@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core.batch import PART_SUFFIX, Task, plan, process_file, run_batch
+from core.batch import PART_SUFFIX, Task, plan_tasks, process_file, run_batch
 from core.config import PipelineConfig
 from core.recorder import csv_header
 from core.synthetic_video import astronaut_rgb, moving_face_frames, write_video
@@ -97,7 +97,7 @@ def test_a_killed_batch_resumes_without_redoing_finished_files(tmp_path):
 def test_the_same_tasks_on_a_dask_cluster(tmp_path, videos):
     from distributed import LocalCluster
     inputs = sorted(videos.iterdir())
-    tasks, done = plan(inputs, tmp_path)
+    tasks, done = plan_tasks(inputs, tmp_path)
     assert done == 0 and len(tasks) == 3
     config = PipelineConfig()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -120,10 +120,10 @@ def test_plan_names_csvs_after_their_inputs_and_skips_complete_ones(tmp_path):
     inputs = [tmp_path / n for n in ("talk.mp4", "talk.avi", "photo.jpg")]
     (tmp_path / "photo.csv").write_text("done\n")
     (tmp_path / "talk.mp4.csv.part").write_text("half\n")                 # a killed run's leftover
-    tasks, done = plan(inputs, tmp_path)
+    tasks, done = plan_tasks(inputs, tmp_path)
     assert done == 1
     assert [Path(t.csv).name for t in tasks] == ["talk.mp4.csv", "talk.avi.csv"]
-    assert len(plan(inputs, tmp_path, redo=True)[0]) == 3
+    assert len(plan_tasks(inputs, tmp_path, redo=True)[0]) == 3
 
 
 def test_process_file_writes_the_csv_only_when_complete(tmp_path, face_video, tiny_weights):

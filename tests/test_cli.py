@@ -205,7 +205,7 @@ def test_disk_full_mid_run_gives_one_message_and_whole_rows(tmp_path, face_video
 def test_dev_full_is_one_clear_line(face_video, tiny_weights):
     result = run("--headless", "--source", face_video, "--weights", tiny_weights, "--csv", "/dev/full",
                  "--overwrite")
-    assert result.returncode == 2
+    assert result.returncode == 1                        # a failing write (README, exit codes), not bad input
     assert "No space left" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -273,7 +273,7 @@ def test_headless_stops_on_a_signal_with_a_whole_csv(tmp_path, tiny_weights, sig
     sent = time.monotonic()
     _, err = proc.communicate(timeout=30)
     assert time.monotonic() - sent < 1.5
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    assert proc.returncode == 128 + signum and "interrupted" in err and "Traceback" not in err   # 130 / 143
     lines = out.read_text().split("\n")
     assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
 
@@ -311,3 +311,76 @@ def test_camera_intrinsics_can_be_given(tmp_path, face_video):
     assert tz_b / tz_a == pytest.approx(1000 / 375, rel=0.05)     # 480x360: OpenFace's fx is 500 (0.75 + 0.75) / 2
     bad = run("--headless", "--source", face_video, "--fx", 0)
     assert bad.returncode == 2 and "positive" in bad.stderr
+
+
+# ---- a quiet console and the README's exit codes ----------------------------------------------------------
+
+NATIVE_NOISE = ("[ WARN", "[ERROR", "[mov", "[NULL @", "[mpeg4 @", "moov atom", "weights_only", "Traceback",
+                "torch.load")
+
+
+def damaged_video(path, frames=60):
+    """A real clip with garbage written over parts of its data: FFmpeg complains about every
+    broken packet, OpenCV reads what it can, and the file ends early."""
+    from core.synthetic_video import astronaut_rgb, moving_face_frames, write_video
+    write_video(path, moving_face_frames(astronaut_rgb(), frames, (320, 240)))
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(0)
+    for offset in range(2000, len(data) - 20000, 3000):
+        data[offset:offset + 40] = rng.integers(0, 256, 40, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    return path
+
+
+def readme_exit_codes():
+    """The README's one table of exit codes: {code: meaning}."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Exit codes", 1)[1].split("\n## ", 1)[0]
+    codes = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].strip("`").isdigit():
+            codes[int(cells[0].strip("`"))] = cells[1]
+    return codes
+
+
+def test_the_readme_has_one_table_of_exit_codes_and_the_code_uses_it():
+    from core import errors
+    codes = readme_exit_codes()
+    assert set(codes) == {errors.EXIT_DONE, errors.EXIT_FAILED, errors.EXIT_BAD_INPUT, errors.EXIT_INTERRUPTED,
+                          errors.EXIT_TERMINATED} == {0, 1, 2, 130, 143}
+    assert "write" in codes[1] and "nothing was written" in codes[2]
+    assert "Ctrl-C" in codes[130] and "SIGTERM" in codes[143]
+
+
+def test_bad_inputs_get_our_own_lines_only_and_the_readme_exit_codes(tmp_path, face_video, tiny_weights):
+    codes = readme_exit_codes()
+    damaged = damaged_video(tmp_path / "damaged.mp4")
+    cut = tmp_path / "cut.mp4"                                  # its index (moov) was at the end: gone
+    cut.write_bytes(face_video.read_bytes()[: face_video.stat().st_size // 2])
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    not_ours = tmp_path / "random.pt"
+    not_ours.write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    cases = [  # (arguments, exit code, what our own line says)
+        (["--source", damaged, "--weights", tiny_weights, "--csv", tmp_path / "d.csv"], 0, "ended early"),
+        (["--source", cut, "--weights", tiny_weights], 2, "cannot read video"),
+        (["--source", empty, "--weights", tiny_weights], 2, "cannot read video"),
+        (["--source", 9, "--weights", tiny_weights, "--max-frames", 3], 2, "no camera at index 9"),
+        (["--source", face_video, "--weights", not_ours], 2, "random.pt: not a MobileFAN checkpoint"),
+    ]
+    for args, code, said in cases:
+        result = run("--headless", *args)
+        assert result.returncode == code and code in codes, (args, result.returncode, result.stderr[-1500:])
+        assert said in result.stderr, (args, result.stderr[-1500:])
+        console = result.stdout + result.stderr
+        noise = [n for n in NATIVE_NOISE if n in console]
+        assert not noise, (args, noise, console[-2000:])
+        lines = [ln for ln in console.replace("\r", "\n").splitlines() if ln.strip()]
+        assert not [ln for ln in lines if ln.lstrip().startswith("[")], lines      # native logs start with [
+        if code:
+            errors = [ln for ln in lines if ln.startswith("error:")]
+            assert len(errors) == 1 and lines[-1] == errors[0], lines              # one line, the last one
+    # With --verbose the native lines come back (so the quiet ones were really silenced, not absent).
+    loud = run("--headless", "--source", damaged, "--weights", tiny_weights, "--verbose")
+    assert "[mpeg4 @" in loud.stderr or "Error at MB" in loud.stderr, loud.stderr[-1500:]

@@ -48,15 +48,16 @@ def test_reset_forgets_the_past():
     assert f(np.array([500.0]), 1.0)[0] == 500.0
 
 
-def test_repeated_timestamp_returns_last_estimate():
+def test_a_clock_that_does_not_advance_restarts_the_filter():
+    """A repeated or older time is a break (a loop, a seek back): the filter takes the new sample
+    as it is. Keeping the last estimate froze a looped video's points (tests/test_time_breaks.py)."""
     f = OneEuroFilter()
     f(np.array([1.0]), 0.0)
     last = f(np.array([2.0]), 0.1)
     assert 1.0 < last[0] < 2.0                              # it did filter
-    again = f(np.array([50.0]), 0.1)                        # same clock: no division by zero, no jump
-    assert np.array_equal(again, last)
-    older = f(np.array([-50.0]), 0.05)                      # a clock that went backwards: likewise
-    assert np.array_equal(older, last)
+    assert f(np.array([50.0]), 0.1)[0] == 50.0              # same clock: no division by zero, no freeze
+    assert f(np.array([-50.0]), 0.05)[0] == -50.0           # a clock that went backwards: likewise
+    assert -50.0 < f(np.array([-40.0]), 0.1)[0] < -40.0     # and it filters again from there
 
 
 def test_face_wide_speed_is_the_mean_point_speed():

@@ -95,6 +95,7 @@ class FastSource(FrameSource):
     live = True
 
     def __init__(self):
+        super().__init__()
         self.closed = threading.Event()
 
     def __iter__(self):

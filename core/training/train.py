@@ -46,11 +46,12 @@ from core.training.datasets import EpochDraws, FaceCrops, FaceSample, load_sampl
 from core.training.evaluate import cap_video_frames, face_errors, overall
 from core.training.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
 from core.training.targets import render_heatmaps
+from core.errors import MobileFANError
 
 log = logging.getLogger(__name__)
 
 
-class TrainingError(RuntimeError):
+class TrainingError(MobileFANError):
     """A run that cannot start: no data, a mismatched --init, no GPU for --device cuda."""
 
 

@@ -36,6 +36,7 @@ from core.geometry import box_iou
 from core.images import ImageReadError, read_rgb
 from core.landmarks import LAYOUT_68, flip_points, interocular
 from core.training.corpus.manifest import FaceRecord, append_record
+from core.errors import MobileFANError
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def kphotoalbum_rotations(root: Path) -> dict[str, int]:
 UPRIGHT = {"kphotoalbum": kphotoalbum_rotations}
 
 
-class CorpusError(RuntimeError):
+class CorpusError(MobileFANError):
     pass
 
 

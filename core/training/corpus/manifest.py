@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import MobileFANError
+
 
 @dataclass
 class FaceRecord:
@@ -28,7 +30,7 @@ class FaceRecord:
         return np.asarray(self.points, dtype=np.float32)
 
 
-class ManifestError(ValueError):
+class ManifestError(MobileFANError, ValueError):
     pass
 
 

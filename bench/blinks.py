@@ -72,7 +72,7 @@ def flags_ours(video: Path, points: int, weights: Path | None) -> np.ndarray:
 
 
 def flags_dlib(video: Path) -> np.ndarray:
-    from core.training.corpus.build import LabelTeacher
+    from training.teachers import LabelTeacher
     teacher = LabelTeacher()
     blinks = BlinkDetector(BlinkConfig())
     flags = []

@@ -27,9 +27,9 @@ from core.sources import open_source
 
 
 def compare(video: Path, frames: int, step: int) -> dict:
-    from core.mean_face_68 import MEAN_FACE_68
-    from core.training.corpus.face_mesh import FaceMesh3D
-    from core.training.mean_face import mesh_68
+    from core.mean_face import MEAN_FACE_68
+    from training.corpus.face_mesh import FaceMesh3D
+    from training.mean_face import mesh_68
 
     pipe = LandmarkPipeline(PipelineConfig(points=68))
     pipe.prepare_for_source(live=False)

@@ -51,7 +51,7 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
         if name == "dlib-68":
             import dlib
 
-            from core.training.corpus.build import label_teacher_path
+            from training.teachers import label_teacher_path
             predictor = dlib.shape_predictor(str(label_teacher_path()))
             for rgb, dets in detections:
                 gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -103,8 +103,8 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
             pipe.process(f, i / 30)
         record["fps"] = len(frames) / (time.perf_counter() - start)
         if args.manifest:
-            from core.training.datasets import load_samples
-            from core.training.evaluate import evaluate_samples
+            from training.datasets import load_samples
+            from training.evaluate import evaluate_samples
             record["nme"] = evaluate_samples(pipe.model, load_samples(str(args.manifest), "val"),
                                              runner=pipe.predictor.runner)["nme"]
         pipe.close()

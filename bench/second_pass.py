@@ -46,8 +46,8 @@ def run(config: PipelineConfig, samples) -> tuple[np.ndarray, list, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from core.training.datasets import load_samples
-    from core.training.evaluate import person_weighted_nme
+    from training.datasets import load_samples
+    from training.evaluate import person_weighted_nme
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True)
     parser.add_argument("--split", default="val")

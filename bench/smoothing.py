@@ -35,7 +35,7 @@ from core.sources import open_source
 
 def tracks(video: Path, frames: int, crop_follow: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(times, ours raw (T, 68, 2), dlib (T, 68, 2)) on frames where both found one face."""
-    from core.training.corpus.build import LabelTeacher
+    from training.teachers import LabelTeacher
     teacher = LabelTeacher()
     config = PipelineConfig(points=68, smoothing=SmoothingConfig(enabled=False))
     if crop_follow is not None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from core.config import CameraIntrinsics
 from core.landmarks import as_68
-from core.mean_face_68 import MEAN_FACE_68
+from core.mean_face import MEAN_FACE_68
 from core.results import HeadPose
 from core.rotations import euler_xyz
 

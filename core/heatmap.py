@@ -1,4 +1,4 @@
-"""Sub-pixel heatmap decoding (run time); training targets live in core/training/targets.py.
+"""Sub-pixel heatmap decoding (run time); training targets live in training/targets.py.
 
 At 32x32 heatmaps one heatmap pixel is 4 input pixels, so plain argmax would
 cost up to 2 input pixels of error. Decoding follows DARK (Zhang et al.,

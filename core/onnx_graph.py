@@ -1,7 +1,7 @@
 """MobileFAN as an ONNX graph, tagged with the checkpoint it came from.
 
 The runtimes build the fp32 graph in memory when no exported file matches
-(~1-2 s); `python -m core.training.export` writes files (and the int8
+(~1-2 s); `python -m training.export` writes files (and the int8
 version) ahead of time. Every graph records its checkpoint's SHA-256, so a
 stale export is never used with other weights.
 """

@@ -13,7 +13,7 @@ import numpy as np
 from core.config import CameraIntrinsics
 from core.head_pose import project
 from core.landmarks import Layout
-from core.mean_face_68 import MEAN_FACE_68
+from core.mean_face import MEAN_FACE_68
 from core.results import FaceResult
 
 # RGB, one per face id.

@@ -3,7 +3,7 @@
 Every runner takes a float32 (N, 3, S, S) batch of 0..255 RGB crops and
 returns (N, points, S/4, S/4) heatmaps, so the pipeline does not care which
 one runs. ONNX graphs are exported from the loaded PyTorch weights (in
-memory, ~1-2 s) unless `python -m core.training.export` has written a matching
+memory, ~1-2 s) unless `python -m training.export` has written a matching
 .onnx beside the checkpoint; the file records the checkpoint's hash so a
 stale export is never used.
 
@@ -110,7 +110,7 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
         if int8 is not None:
             return OnnxRuntimeRunner(int8, threads, name="onnxruntime-int8")
         warnings.warn(f"no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
-                      f"(python -m core.training.export creates it)", RuntimeWarning, stacklevel=2)
+                      f"(python -m training.export creates it)", RuntimeWarning, stacklevel=2)
         runtime = "onnxruntime"
     data = matching_export(checkpoint) or export_onnx(model)
     if runtime == "opencv":

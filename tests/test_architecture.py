@@ -1,8 +1,10 @@
 """The folder listing is the architecture: these checks keep it true.
 
-- core/ never imports Qt (the window lives in app/ alone);
+- core/ never imports Qt (the window lives in app/ alone), nor the training toolchain;
+- training/ never imports Qt or the window; app/ never imports training/;
 - the CSV writer and the overlay need no torch (they only name result types);
-- the run-time library never pulls in the training toolchain (core/training/).
+- bench/ takes the label teacher from training/teachers.py, never the corpus builder and its fetchers;
+- no code writes source code into core/ (generated data lives in assets/ or weights/).
 Each runs in a fresh interpreter, so nothing imported by other tests hides a violation.
 """
 import pkgutil
@@ -11,6 +13,7 @@ import sys
 from pathlib import Path
 
 import core
+import training
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,6 +24,14 @@ def fresh_import(code: str) -> subprocess.CompletedProcess:
 
 def core_modules() -> list[str]:
     return sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core."))
+
+
+def training_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(training.__path__, "training."))
+
+
+def app_modules() -> list[str]:
+    return sorted(f"app.{p.stem}" for p in (ROOT / "app").glob("*.py") if p.stem != "__init__")
 
 
 def modules_loaded_by(modules: list[str], prefixes: tuple[str, ...]) -> subprocess.CompletedProcess:
@@ -35,21 +46,46 @@ def modules_loaded_by(modules: list[str], prefixes: tuple[str, ...]) -> subproce
     return fresh_import(code)
 
 
-def test_no_core_module_imports_qt():
+QT = ("PySide6", "shiboken6", "pyqtgraph")
+
+
+def test_no_core_module_imports_qt_or_training():
     modules = core_modules()
-    assert "core.pipeline" in modules and "core.training.train" in modules
-    result = modules_loaded_by(modules, ("PySide6", "shiboken6", "pyqtgraph"))
+    assert "core.pipeline" in modules and not any(m.startswith("core.training") for m in modules)
+    result = modules_loaded_by(modules, QT + ("training", "app"))
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_training_is_at_the_top_level_and_never_imports_the_window():
+    modules = training_modules()
+    assert {"training.train", "training.teachers", "training.corpus.build", "training.export"} <= set(modules)
+    assert not (ROOT / "core" / "training").exists()
+    result = modules_loaded_by(modules, QT + ("app",))
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_the_window_never_imports_the_training_toolchain():
+    modules = app_modules()
+    assert "app.main_window" in modules
+    result = modules_loaded_by(modules, ("training",))
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_bench_takes_the_teacher_from_training_teachers_not_the_builder():
+    offenders = [p.name for p in (ROOT / "bench").glob("*.py") if "training.corpus.build" in p.read_text()]
+    assert offenders == []
+
+
+def test_nothing_writes_source_code_into_core():
+    """Generated data is data: the mean face is assets/mean_face_68.json, read by core/mean_face.py."""
+    assert (ROOT / "assets" / "mean_face_68.json").is_file() and not (ROOT / "core" / "mean_face_68.py").exists()
+    for path in (ROOT / "training").rglob("*.py"):
+        text = path.read_text()
+        assert '"core" /' not in text and "core/" + "mean_face_68.py" not in text, path
 
 
 def test_recorder_and_overlay_do_not_import_torch():
     result = modules_loaded_by(["core.recorder", "core.overlay", "core.results"], ("torch",))
-    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
-
-
-def test_the_runtime_library_does_not_import_the_training_toolchain():
-    runtime = [m for m in core_modules() if not m.startswith("core.training")]
-    result = modules_loaded_by(runtime, ("core.training",))
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
 
 

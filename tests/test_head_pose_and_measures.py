@@ -8,7 +8,7 @@ from core.config import BlinkConfig, CameraIntrinsics, CameraOverrides
 from core.face_measures import BlinkDetector, eye_aspect_ratio, eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.landmarks import LAYOUT_98, WFLW_TO_68
-from core.mean_face_68 import MEAN_FACE_68
+from core.mean_face import MEAN_FACE_68
 from core.rotations import euler_xyz, rotation_angle_deg, rotation_xyz, similarity_align
 
 

@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap
-from core.training.targets import render_heatmaps
+from training.targets import render_heatmaps
 
 
 def render(pts, size, sigma):

@@ -7,10 +7,10 @@ import torch
 
 from core.config import ModelConfig
 from core.model import load_checkpoint
-from core.training.corpus.manifest import FaceRecord, append_record
-from core.training.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
+from training.corpus.manifest import FaceRecord, append_record
+from training.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
                                   similarity_map)
-from core.training.train import TrainConfig, TrainingError, build_parser, config_from_args, train
+from training.train import TrainConfig, TrainingError, build_parser, config_from_args, train
 
 
 @pytest.mark.parametrize("plain", [False, True])
@@ -166,7 +166,7 @@ def test_a_small_student_learns_from_a_teacher_of_another_input_size(tmp_path):
 
 
 def test_ablation_arms_differ_only_in_the_distillation_terms(tmp_path):
-    from core.training.ablation import ARMS, run_config
+    from training.ablation import ARMS, run_config
     base = small_run(tmp_path, tmp_path / "m.jsonl", "")
     cfgs = {a.name: run_config(base, a, 2, "t.pt", tmp_path) for a in ARMS}
     assert cfgs["none"].teacher is None and cfgs["FA"].teacher == "t.pt"
@@ -180,7 +180,7 @@ def test_ablation_arms_differ_only_in_the_distillation_terms(tmp_path):
 
 
 def test_ablation_table_reports_mean_and_sample_std_over_seeds():
-    from core.training.ablation import REPORTED_BUCKETS, summarise
+    from training.ablation import REPORTED_BUCKETS, summarise
     runs = [{"nme_person": v, "nme_faces": v, "fr10": 0.0, **{b: v for b in REPORTED_BUCKETS[1:]}}
             for v in (0.05, 0.06, 0.07)]
     row = summarise({"FA": runs}).splitlines()[2]
@@ -189,7 +189,7 @@ def test_ablation_table_reports_mean_and_sample_std_over_seeds():
 
 
 def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, monkeypatch):
-    from core.training import ablation
+    from training import ablation
     manifest = tiny_corpus(tmp_path)
     teacher = train(small_run(tmp_path, manifest, tmp_path / "teacher", width=0.5, deconv_channels=24))
     trained = []
@@ -207,7 +207,7 @@ def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, mon
 
 
 def test_fine_tuning_ablation_students_take_the_starting_weights_architecture(tmp_path):
-    from core.training import ablation
+    from training import ablation
     manifest = tiny_corpus(tmp_path)
     start = train(small_run(tmp_path, manifest, tmp_path / "start", width=0.5, deconv_channels=24))
     ablation.main(["--data", str(manifest), "--teacher", str(start), "--init", str(start), "--out",

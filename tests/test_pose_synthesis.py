@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from core.landmarks import LAYOUT_68
-from core.training.pose_synthesis import head_centre, lift, synthesize, turn
+from training.pose_synthesis import head_centre, lift, synthesize, turn
 
 
 @pytest.fixture(scope="module")
@@ -11,7 +11,7 @@ def face(astronaut):
     """A real face, its mesh (MediaPipe) and its 68 points (the shipped model's, as the labels)."""
     from core.config import PipelineConfig
     from core.pipeline import LandmarkPipeline
-    from core.training.corpus.face_mesh import FaceMesh3D
+    from training.corpus.face_mesh import FaceMesh3D
     pipe = LandmarkPipeline(PipelineConfig(detector_range="full", runtime="onnxruntime"))
     labels = pipe.process(astronaut, still=True).faces[0].points.astype(np.float64)
     mesher = FaceMesh3D()

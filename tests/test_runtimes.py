@@ -7,7 +7,7 @@ from core.config import ModelConfig
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 from core.onnx_graph import file_sha256, onnx_metadata_sha
 from core.runtimes import RUNTIMES, TorchRunner, make_runner
-from core.training.export import export
+from training.export import export
 
 
 @pytest.fixture(scope="module")

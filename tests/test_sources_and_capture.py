@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from core.capture import LatestFrameGrabber
-from core.images import read_rgb, write_image
+from core.images import read_rgb
 from core.sources import Frame, FrameSource, ImageFilesSource, SourceError, VideoSource, open_source
 from core.synthetic_video import astronaut_rgb, moving_face_frames, write_video
 

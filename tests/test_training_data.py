@@ -8,11 +8,11 @@ import torch
 
 from core.config import ModelConfig
 from core.heatmap import decode_heatmaps, heatmap_to_input
-from core.training.augment import AugmentConfig
-from core.training.corpus.manifest import FaceRecord, ManifestError, append_record, read_manifest
-from core.training.datasets import (EpochDraws, FaceCrops, FaceSample, load_300w, load_corpus, load_samples,
+from training.augment import AugmentConfig
+from training.corpus.manifest import FaceRecord, ManifestError, append_record, read_manifest
+from training.datasets import (EpochDraws, FaceCrops, FaceSample, load_300w, load_corpus, load_samples,
                                     load_wflw, read_pts)
-from core.training.targets import render_heatmaps
+from training.targets import render_heatmaps
 
 
 def face_points(n=68, centre=(100.0, 110.0), size=60.0, seed=0):
@@ -127,7 +127,7 @@ def test_packed_corpus_gives_the_same_training_crops(tmp_path, face_px):
     as the original frame (a smooth gradient, so any misplacement shows)."""
     from core.geometry import crop_from_landmarks, warp_crop
     from core.landmarks import layout_for
-    from core.training.corpus.pack import pack_corpus
+    from training.corpus.pack import pack_corpus
 
     yy, xx = np.mgrid[0:300, 0:400].astype(np.float32)
     frame = np.dstack([xx * 0.6, yy * 0.8, (xx + yy) * 0.3]).astype(np.uint8)
@@ -166,7 +166,7 @@ def test_repeated_draws_in_an_epoch_get_different_crops_and_replay_exactly(tmp_p
 def test_degradations_keep_the_crop_and_really_degrade(tmp_path):
     """Each degradation alone: same shape and type; a small face loses its fine detail;
     a JPEG at low quality differs; all are functions of the random generator."""
-    from core.training.augment import degrade
+    from training.augment import degrade
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:128, 0:128]
     crop = ((np.sin(xx * 2.0) * np.cos(yy * 2.1) + 1) * 120).astype(np.uint8)      # fine texture (3 px period)
@@ -190,7 +190,7 @@ def test_degradations_keep_the_crop_and_really_degrade(tmp_path):
 def test_steering_set_caps_video_frames_weights_people_once_and_buckets_faces():
     from pathlib import Path
 
-    from core.training.evaluate import bucket_table, cap_video_frames
+    from training.evaluate import bucket_table, cap_video_frames
 
     def sample(person, image, iod, **facts):
         pts = face_points()
@@ -221,7 +221,7 @@ def test_steering_set_caps_video_frames_weights_people_once_and_buckets_faces():
 
 
 def test_contact_sheet_grid_keeps_order_and_pads_the_last_row_black():
-    from core.training.contact_sheet import grid
+    from training.contact_sheet import grid
     tiles = [np.full((4, 5, 3), i, np.uint8) for i in range(1, 10)]
     sheet = grid(tiles, 4)
     assert sheet.shape == (12, 20, 3)
@@ -230,7 +230,7 @@ def test_contact_sheet_grid_keeps_order_and_pads_the_last_row_black():
 
 def test_contact_sheet_tile_draws_the_labels_on_a_copy():
     from core.landmarks import LAYOUT_68
-    from core.training.contact_sheet import labelled_tile
+    from training.contact_sheet import labelled_tile
     image = np.zeros((300, 300, 3), np.uint8)
     tile = labelled_tile(image, face_points(centre=(150.0, 150.0)), LAYOUT_68, 1.3, 120)
     assert tile.shape == (120, 120, 3) and (tile == 255).all(axis=2).sum() > 68    # the white dots

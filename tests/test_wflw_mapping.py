@@ -1,7 +1,7 @@
 import numpy as np
 
 from core.landmarks import WFLW_TO_68
-from core.training.corpus.mesh_to_wflw import WFLW_FROM_MESH, resample_polyline, wflw_from_mesh
+from training.corpus.mesh_to_wflw import WFLW_FROM_MESH, resample_polyline, wflw_from_mesh
 
 
 def test_table_covers_98_distinct_points_with_valid_mesh_indices():
@@ -31,7 +31,7 @@ def test_mapping_of_a_synthetic_mesh_keeps_corners_on_their_vertices():
 
 
 def test_consistent_98_labels_take_the_teachers_68_and_carry_the_rest_along():
-    from core.training.corpus.label_98 import ANCHORS_98, consistent_98
+    from training.corpus.label_98 import ANCHORS_98, consistent_98
     rng = np.random.default_rng(1)
     mesh98 = rng.uniform(0, 100, (98, 2))
     # The teacher's 68 are the mesh's shared points moved by a similarity: the other 30 move with it.

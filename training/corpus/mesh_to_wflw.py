@@ -7,7 +7,7 @@ denser or sparser than the mesh; a WFLW corner is a mesh vertex itself.
 Indices below are the mesh's canonical vertex ids ("right" = the subject's
 right = image left, as in WFLW's own order, which starts on the image left).
 
-Checked two ways (python -m core.training.corpus.label_98 --check): against dlib's
+Checked two ways (python -m training.corpus.label_98 --check): against dlib's
 68 points on the corpus through the standard WFLW->68 correspondence, and
 by eye on a contact sheet of overlays (weights/wflw98_contact_sheet.png).
 """

@@ -1,6 +1,6 @@
 """The distillation ablation: arms x seeds, same steps and data, mean +- std on the steering set.
 
-    python -m core.training.ablation --data cache/corpus2/manifest_synth.jsonl \
+    python -m training.ablation --data cache/corpus2/manifest_synth.jsonl \
         --val-data cache/corpus2/manifest.jsonl --teacher weights/mobilefan_68.pt \
         --init weights/mobilefan_68_small.pt --lr 5e-4 --epochs 2 --epoch-size 4096 \
         --out runs/ablation_small_ft --seeds 0 1 2
@@ -10,7 +10,7 @@ Each (arm, seed) is an ordinary resumable training run in OUT/ARM_sSEED; a run t
 ablation may stop and resume over sessions by rerunning the same command. Every arm trains the
 same student architecture (`--width`, `--input-size`, `--deconv-channels`) for the same number of
 steps on the same data; only the distillation terms differ (Zhao et al. 2020, eq. 2 for FA and
-eq. 3-4 for FS; see core/training/losses.py). Each run is scored by its *last* weights, not its
+eq. 3-4 for FS; see training/losses.py). Each run is scored by its *last* weights, not its
 best epoch: choosing the best epoch on the set that is then reported would flatter every arm by
 a different amount.
 """
@@ -27,9 +27,9 @@ import numpy as np
 from core.config import ModelConfig
 from core.model import load_checkpoint
 from core.threads import set_thread_counts
-from core.training.datasets import load_samples
-from core.training.evaluate import bucket_table, cap_video_frames, face_errors
-from core.training.train import TrainConfig, TrainingRun
+from training.datasets import load_samples
+from training.evaluate import bucket_table, cap_video_frames, face_errors
+from training.train import TrainConfig, TrainingRun
 
 log = logging.getLogger(__name__)
 

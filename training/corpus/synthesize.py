@@ -1,6 +1,6 @@
-"""Add pose-synthesised views of the training faces to a corpus (core/training/pose_synthesis.py).
+"""Add pose-synthesised views of the training faces to a corpus (training/pose_synthesis.py).
 
-    python -m core.training.corpus.synthesize --cache cache/corpus2 --views 2 \
+    python -m training.corpus.synthesize --cache cache/corpus2 --views 2 \
         --sheet weights/pose_synthesis_contact_sheet.jpg
 
 Writes `manifest_synth.jsonl` beside `manifest.jsonl`: every record of it
@@ -23,11 +23,11 @@ from tqdm import tqdm
 
 from core.images import read_rgb, write_image
 from core.landmarks import LAYOUT_68
-from core.training.contact_sheet import grid, labelled_tile
-from core.training.corpus.face_mesh import FaceMesh3D
-from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
-from core.training.corpus.pack import pack_record
-from core.training.pose_synthesis import synthesize
+from training.contact_sheet import grid, labelled_tile
+from training.corpus.face_mesh import FaceMesh3D
+from training.corpus.manifest import FaceRecord, read_manifest, write_manifest
+from training.corpus.pack import pack_record
+from training.pose_synthesis import synthesize
 
 log = logging.getLogger(__name__)
 MAX_YAW, MAX_PITCH = 75.0, 20.0

@@ -1,7 +1,7 @@
 """Contact sheets: labelled faces laid out in a grid, to check labels by eye.
 
-Used for the 98-point labels (core/training/corpus/label_98.py) and the pose-synthesised
-views (core/training/corpus/synthesize.py).
+Used for the 98-point labels (training/corpus/label_98.py) and the pose-synthesised
+views (training/corpus/synthesize.py).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Export trained weights for the faster runtimes: ONNX and static int8.
 
-    python -m core.training.export                      # weights/mobilefan_68.pt -> .onnx and .int8.onnx
-    python -m core.training.export --points 98
-    python -m core.training.export --weights my.pt --calibration cache/corpus/manifest.jsonl
+    python -m training.export                      # weights/mobilefan_68.pt -> .onnx and .int8.onnx
+    python -m training.export --points 98
+    python -m training.export --weights my.pt --calibration cache/corpus/manifest.jsonl
 
 Writes ONNX (opset 17, dynamic batch) beside the checkpoint, plus a static
 int8 (QDQ) version calibrated on real face crops: from a corpus manifest
@@ -48,8 +48,8 @@ def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
 def calibration_crops(model: MobileFAN, data: str | None, count: int = 64) -> np.ndarray:
     """(count, 3, S, S) float32 face crops framed the way the model was trained."""
     if data is not None:
-        from core.training.datasets import load_samples
-        from core.training.evaluate import sample_crops
+        from training.datasets import load_samples
+        from training.evaluate import sample_crops
         samples = load_samples(data, "train")
         return sample_crops(model, samples[::max(1, len(samples) // count)][:count])
     from core.detector import BlazeFaceDetector

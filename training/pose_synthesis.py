@@ -3,7 +3,7 @@
 Zhu et al., "Face Alignment Across Large Poses: A 3D Solution" (CVPR 2016)
 fitted a 3D face to each 300-W photo, turned it, re-rendered the image by
 the mesh, and moved the landmarks with it. Here the 3D face is MediaPipe's
-refined face mesh (478 vertices with depth, core/training/corpus/face_mesh.py):
+refined face mesh (478 vertices with depth, training/corpus/face_mesh.py):
 
 1. The labels (dlib's 68 points) are lifted to 3D: each takes the depth the
    mesh has under it (barycentric in the mesh's triangulation; the nearest

@@ -22,8 +22,8 @@ from core.geometry import crop_from_landmarks, frame_to_crop, warp_crop
 from core.heatmap import input_to_heatmap
 from core.images import read_rgb
 from core.landmarks import interocular, layout_for
-from core.training.augment import AugmentConfig, degrade, flip_crop, jitter_crop, photometric
-from core.training.corpus.manifest import read_manifest
+from training.augment import AugmentConfig, degrade, flip_crop, jitter_crop, photometric
+from training.corpus.manifest import read_manifest
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def load_wflw(annotation: str | Path, images_root: str | Path) -> list[FaceSampl
 
 def load_samples(spec: str, split: str | None = None) -> list[FaceSample]:
     """Samples named by a data spec:
-    - `PATH.jsonl`: a corpus manifest (core.training.corpus), optionally one split of it;
+    - `PATH.jsonl`: a corpus manifest (training.corpus), optionally one split of it;
     - `300w:DIR`: every image with a .pts file under DIR (all of it: `split` is ignored);
     - `wflw:ANNOTATION.txt:IMAGES_DIR`: a WFLW annotation list.
     """
@@ -105,7 +105,7 @@ def load_samples(spec: str, split: str | None = None) -> list[FaceSample]:
     return load_corpus(spec, split)
 
 
-@lru_cache(maxsize=4096)   # a packed corpus (core.training.corpus.pack) fits whole
+@lru_cache(maxsize=4096)   # a packed corpus (training.corpus.pack) fits whole
 def read_rgb_cached(path: str) -> np.ndarray:
     return read_rgb(path)
 

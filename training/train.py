@@ -1,15 +1,15 @@
 """Train a MobileFAN teacher or student (optionally with feature distillation).
 
     # teacher: wider encoder and deconvolutions
-    python -m core.training.train --data cache/corpus/manifest.jsonl --out runs/teacher \
+    python -m training.train --data cache/corpus/manifest.jsonl --out runs/teacher \
         --width 1.4 --deconv-channels 256 --epochs 40
     # student distilled from it (MobileFAN, Zhao et al. 2020)
-    python -m core.training.train --data cache/corpus/manifest.jsonl --out runs/student_kd \
+    python -m training.train --data cache/corpus/manifest.jsonl --out runs/student_kd \
         --teacher runs/teacher/best.pt --epochs 40
     # the same student without distillation, for the ablation
-    python -m core.training.train --data cache/corpus/manifest.jsonl --out runs/student --epochs 40
+    python -m training.train --data cache/corpus/manifest.jsonl --out runs/student --epochs 40
     # 300-W or WFLW, for users who have them
-    python -m core.training.train --data 300w:data/300W/train --val-data 300w:data/300W/test --out runs/300w
+    python -m training.train --data 300w:data/300W/train --val-data 300w:data/300W/test --out runs/300w
 
 A run checkpoints every few minutes into OUT/state.pt (model, adapters,
 optimiser, epoch, batch, RNG) and `--resume` continues exactly where it
@@ -41,11 +41,11 @@ from tqdm import tqdm
 from core.config import ModelConfig
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 from core.threads import set_thread_counts
-from core.training.augment import AugmentConfig
-from core.training.datasets import EpochDraws, FaceCrops, FaceSample, load_samples
-from core.training.evaluate import cap_video_frames, face_errors, overall
-from core.training.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
-from core.training.targets import render_heatmaps
+from training.augment import AugmentConfig
+from training.datasets import EpochDraws, FaceCrops, FaceSample, load_samples
+from training.evaluate import cap_video_frames, face_errors, overall
+from training.losses import FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss
+from training.targets import render_heatmaps
 from core.errors import MobileFANError
 
 log = logging.getLogger(__name__)

@@ -1,13 +1,13 @@
 """Evaluate checkpoints on held-out people: NME, failure rate, AUC.
 
-    python -m core.training.evaluate --data cache/corpus/manifest.jsonl \
+    python -m training.evaluate --data cache/corpus/manifest.jsonl \
         runs/student/best.pt runs/student_kd/best.pt runs/teacher/best.pt
 
 NME is normalised by the outer eye corners (36/45 for 68 points, 60/72 for
 98). Crops are framed from the labelled landmarks, as in 300-W practice, by
 each model's own recorded framing. `framed_faces` is the one "frame the face
 from its labels, read the image" path: evaluation, int8 calibration
-(core/training/export.py) and the benchmarks all use it.
+(training/export.py) and the benchmarks all use it.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from core.metrics import auc, failure_rate, nme, region_errors_68
 from core.model import MobileFAN, count_parameters, load_checkpoint
 from core.predictor import LandmarkPredictor
 from core.runtimes import HeatmapRunner
-from core.training.datasets import FaceSample, load_samples, read_rgb_cached
+from training.datasets import FaceSample, load_samples, read_rgb_cached
 
 
 def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Iterator[tuple[np.ndarray, Crop]]:

@@ -1,11 +1,11 @@
 """98-point (WFLW layout) pseudo-labels for the corpus from MediaPipe's face mesh.
 
-    python -m core.training.corpus.label_98 --cache cache/corpus            # writes manifest98.jsonl
-    python -m core.training.corpus.label_98 --cache cache/corpus --check    # + agreement table and contact sheet
+    python -m training.corpus.label_98 --cache cache/corpus            # writes manifest98.jsonl
+    python -m training.corpus.label_98 --cache cache/corpus --check    # + agreement table and contact sheet
 
 Reads the 68-point manifest (same images, people and split), runs the
 refined face mesh on an upright crop around each face and maps it to WFLW
-with core/training/corpus/mesh_to_wflw.py. A face is skipped when the mesh and the
+with training/corpus/mesh_to_wflw.py. A face is skipped when the mesh and the
 68-point teacher disagree (they are independent models: agreement is
 evidence both are right).
 """
@@ -21,17 +21,17 @@ from tqdm import tqdm
 from core.images import ImageReadError, read_rgb, write_image
 from core.landmarks import LAYOUT_68, LAYOUT_98, REGIONS_68, WFLW_TO_68, as_68
 from core.metrics import region_errors_68
-from core.training.contact_sheet import grid, labelled_tile
-from core.training.corpus.face_mesh import FaceMesh3D
-from core.training.corpus.manifest import FaceRecord, read_manifest, write_manifest
-from core.training.corpus.mesh_to_wflw import wflw_from_mesh
+from training.contact_sheet import grid, labelled_tile
+from training.corpus.face_mesh import FaceMesh3D
+from training.corpus.manifest import FaceRecord, read_manifest, write_manifest
+from training.corpus.mesh_to_wflw import wflw_from_mesh
 
 MAX_DISAGREEMENT = 0.12      # mean distance to the 68-point teacher / interocular
 
 
 
 class MeshLabeller:
-    """98 WFLW points of a face from the face mesh (core/training/corpus/face_mesh.py)."""
+    """98 WFLW points of a face from the face mesh (training/corpus/face_mesh.py)."""
 
     def __init__(self) -> None:
         self._mesh = FaceMesh3D()

@@ -1,6 +1,6 @@
 """Build the 3D mean face of the 68 iBUG points that head pose is solved against.
 
-    python -m core.training.mean_face --data cache/corpus/manifest.jsonl   # writes core/mean_face_68.py
+    python -m training.mean_face --data cache/corpus/manifest.jsonl   # writes assets/mean_face_68.json
 
 The mediapipe wheel ships no canonical face model, so the mean is averaged
 from the face mesh's own 3D output on the corpus:
@@ -26,6 +26,7 @@ z away from the camera. Only the training split is used: the pose check
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import math
 from pathlib import Path
@@ -33,16 +34,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from core.config import REPO_ROOT
+from core.mean_face import MEAN_FACE_FILE
 from core.rotations import euler_xyz, rotation_xyz, similarity_align
 from core.landmarks import LAYOUT_68, WFLW_TO_68
-from core.training.corpus.face_mesh import FaceMesh3D
-from core.training.corpus.mesh_to_wflw import wflw_from_mesh
-from core.training.datasets import load_samples, read_rgb_cached
+from training.corpus.face_mesh import FaceMesh3D
+from training.corpus.mesh_to_wflw import wflw_from_mesh
+from training.datasets import load_samples, read_rgb_cached
 
 log = logging.getLogger(__name__)
 OUTER_EYE_CORNER_MM = 90.0
-OUTPUT = REPO_ROOT / "core" / "mean_face_68.py"
+OUTPUT = MEAN_FACE_FILE
 
 
 def mesh_68(mesh: np.ndarray) -> np.ndarray:
@@ -112,23 +113,17 @@ def build(data: str, limit: int | None = None, max_angle_deg: float = 15.0) -> t
     return canonical(procrustes_mean(frontal)), len(frontal), len(shapes)
 
 
-def write_module(mean: np.ndarray, used: int, total: int, data: str, path: Path = OUTPUT) -> None:
-    rows = "\n".join(f"    [{x:8.2f}, {y:8.2f}, {z:8.2f}],   # {i}" for i, (x, y, z) in enumerate(mean))
-    path.write_text(f'''"""3D mean face of the 68 iBUG points, millimetres (data only; generated).
-
-Made by `python -m core.training.mean_face --data {data}` from the face mesh's
-3D output on {used} near-frontal training faces (of {total} meshed): see
-core/training/mean_face.py for how. Axes as OpenFace's camera frame (x right,
-y down, z away from the camera) for a face looking into the camera; origin at
-the midpoint of the outer eye corners (36, 45), which are 90 mm apart.
-"""
-import numpy as np
-
-MEAN_FACE_68 = np.array([
-{rows}
-], dtype=np.float64)
-MEAN_FACE_68.setflags(write=False)
-''')
+def write_mean_face(mean: np.ndarray, used: int, total: int, data: str, path: Path = OUTPUT) -> None:
+    """Write the data file core/mean_face.py reads (two decimals: a hundredth of a millimetre)."""
+    head = {"about": "3D mean face of the 68 iBUG points, millimetres (generated data).",
+            "made_by": f"python -m training.mean_face --data {data}",
+            "faces": {"near_frontal_used": used, "meshed": total},
+            "axes": "OpenFace's camera frame: x right, y down, z away from the camera, for a face looking "
+                    "into the camera",
+            "origin": "midpoint of the outer eye corners (36, 45), which are 90 mm apart"}
+    rows = ",\n".join(f"    [{x:.2f}, {y:.2f}, {z:.2f}]" for x, y, z in mean)
+    fields = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in head.items())
+    path.write_text("{\n" + fields + ',\n  "points_mm": [\n' + rows + "\n  ]\n}\n")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -139,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     mean, used, total = build(args.data, args.limit)
-    write_module(mean, used, total, args.data, args.out)
+    write_mean_face(mean, used, total, args.data, args.out)
     log.info("%s: mean of %d near-frontal faces of %d meshed", args.out, used, total)
 
 

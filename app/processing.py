@@ -24,7 +24,7 @@ from core.capture import LatestFrameGrabber
 from core.config import PipelineConfig, SmoothingConfig
 from core.errors import MobileFANError
 from core.images import FrameError
-from core.model import WeightsError
+from core.weights import WeightsError
 from core.overlay import OverlayOptions, draw_faces
 from core.pipeline import STAGES, LandmarkPipeline
 from core.recorder import CsvRecorder, RecorderError

@@ -77,7 +77,7 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
         from core.pipeline import LandmarkPipeline
         pipe = LandmarkPipeline(PipelineConfig(points=args.points, weights=args.weights, runtime=name,
                                                detector_range="full", num_threads=args.threads))
-        scale = pipe.model.config.landmark_scale
+        scale = pipe.model_config.landmark_scale
         faces = [(rgb, detector.crop_for(d, scale)) for rgb, dets in detections for d in dets[:1]]
         crops = [pipe.predictor.crops(rgb, [crop]) for rgb, crop in faces]
         batches = [np.ascontiguousarray(c.transpose(0, 3, 1, 2), dtype=np.float32) for c in crops]
@@ -105,7 +105,9 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
         if args.manifest:
             from training.datasets import load_samples
             from training.evaluate import evaluate_samples
-            record["nme"] = evaluate_samples(pipe.model, load_samples(str(args.manifest), "val"),
+            from core.model import load_checkpoint
+            model = load_checkpoint(pipe.config.weights_path()).model
+            record["nme"] = evaluate_samples(model, load_samples(str(args.manifest), "val"),
                                              runner=pipe.predictor.runner)["nme"]
         pipe.close()
     detector.close()

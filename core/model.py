@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from core.config import CHECKPOINT_FORMAT_VERSION, ModelConfig
-from core.errors import MobileFANError
+from core.weights import WeightsError
 
 # (expansion t, output channels c, repeats n, first stride s), as in the MobileNetV2 paper.
 _MOBILENETV2_BLOCKS = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -115,10 +115,6 @@ class MobileFAN(nn.Module):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-class WeightsError(MobileFANError):
-    """A weights file is missing, corrupt or describes a different model."""
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,12 +20,15 @@ from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
-from core.model import MobileFAN, WeightsError, load_checkpoint
 from core.predictor import LandmarkPredictor
 from core.results import FaceResult, FrameResult
-from core.runtimes import make_runner
+from core.runtimes import open_runner
 from core.threads import set_thread_counts
 from core.tracker import Tracker, points_box
+from core.weights import WeightsError
+
+if TYPE_CHECKING:
+    from core.model import MobileFAN
 
 STAGES = ("detect", "crop", "model", "decode", "smooth", "measure")
 
@@ -37,31 +41,34 @@ def detector_range_for(config_range: str, live: bool) -> str:
 
 
 class LandmarkPipeline:
-    def __init__(self, config: PipelineConfig, model: MobileFAN | None = None,
+    def __init__(self, config: PipelineConfig, model: "MobileFAN | None" = None,
                  detector: BlazeFaceDetector | None = None) -> None:
+        """The model comes from `config`'s weights file (the default run: its int8 export, no
+        torch), or is a PyTorch `model` held in memory (tests, training)."""
         self.config = config
-        set_thread_counts(config.num_threads)
-        checkpoint = None
         if model is None:
-            checkpoint = config.weights_path()
             try:
-                model = load_checkpoint(checkpoint, expected_points=config.points).model
+                runner, model_config = open_runner(config.weights_path(), config.runtime, config.num_threads,
+                                                   expected_points=config.points)
             except WeightsError as exc:
                 if config.weights is not None:
                     raise
                 raise WeightsError(f"{exc} (the shipped weights belong there; see weights/MODEL_CARD.md)") from None
-        if model.config.num_points != config.points:
-            raise ValueError(f"model predicts {model.config.num_points} points, config asks for {config.points}")
-        self.model = model
-        runner = make_runner(model, config.runtime, config.num_threads, checkpoint)
-        self.predictor = LandmarkPredictor(model, runner)
+        else:
+            from core.torch_runners import make_runner
+            runner, model_config = make_runner(model, config.runtime, config.num_threads), model.config
+        if model_config.num_points != config.points:
+            raise ValueError(f"model predicts {model_config.num_points} points, config asks for {config.points}")
+        set_thread_counts(config.num_threads)           # after the runner: torch is loaded only if it needs it
+        self.model_config = model_config
+        self.predictor = LandmarkPredictor(model_config, runner)
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:
             self._detectors[detector.model_range] = detector
         self.detector_range = detector.model_range if detector is not None else \
             detector_range_for(config.detector_range, live=False)
-        self.tracker = Tracker(self.layout, model.config.landmark_scale, config.smoothing, config.max_faces,
+        self.tracker = Tracker(self.layout, model_config.landmark_scale, config.smoothing, config.max_faces,
                                config.blink, config.crop_follow)
         self.head_pose = HeadPoseEstimator()
         self.clock = ClockWatch(config.clock)
@@ -84,7 +91,7 @@ class LandmarkPipeline:
 
     def warm_up(self) -> None:
         """Run the network once: a runtime's first call allocates and plans (tens of ms)."""
-        size = self.model.config.input_size
+        size = self.model_config.input_size
         self.predictor.heatmaps(np.zeros((1, size, size, 3), np.uint8))
 
     def reset(self) -> None:
@@ -134,7 +141,7 @@ class LandmarkPipeline:
         if still or not self.tracker.tracks or self._frames_since_detect >= self.config.redetect_every:
             detector = self.detector
             detections = detector.detect_tiled(rgb) if still else detector.detect(rgb)
-            scale = self.model.config.landmark_scale
+            scale = self.model_config.landmark_scale
             limit_hit = self.tracker.add_detections([d.box for d in detections],
                                                     [detector.crop_for(d, scale) for d in detections],
                                                     [d.score for d in detections])

@@ -12,9 +12,9 @@ import numpy as np
 
 from core.geometry import Crop, apply_affine, crop_from_landmarks, warp_crop
 from core.heatmap import decode_heatmaps, heatmap_to_input
+from core.config import ModelConfig
 from core.landmarks import Layout, layout_for
-from core.model import MobileFAN
-from core.runtimes import HeatmapRunner, TorchRunner
+from core.runtimes import HeatmapRunner
 
 
 @dataclass
@@ -24,13 +24,13 @@ class Prediction:
 
 
 class LandmarkPredictor:
-    """`runner` picks the inference back-end (core/runtimes.py); eager PyTorch by default."""
+    """`config` is the model's (how it frames and decodes faces), `runner` the inference back-end
+    that runs it (core/runtimes.py; core/torch_runners.py for a model held in memory)."""
 
-    def __init__(self, model: MobileFAN, runner: HeatmapRunner | None = None) -> None:
-        self.model = model.eval()
-        self.config = model.config
-        self.layout: Layout = layout_for(model.config.num_points)
-        self.runner = runner or TorchRunner(model)
+    def __init__(self, config: ModelConfig, runner: HeatmapRunner) -> None:
+        self.config = config
+        self.layout: Layout = layout_for(config.num_points)
+        self.runner = runner
 
     def crop_from_landmarks(self, points: np.ndarray) -> Crop:
         """Frame a face from landmarks the way this model was trained (its checkpoint's framing)."""

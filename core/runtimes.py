@@ -1,32 +1,31 @@
-"""Inference back-ends for MobileFAN: one interface, several runtimes.
+"""Inference back-ends for MobileFAN: one interface, several runtimes, and how a checkpoint
+becomes a runner.
 
 Every runner takes a float32 (N, 3, S, S) batch of 0..255 RGB crops and
 returns (N, points, S/4, S/4) heatmaps, so the pipeline does not care which
-one runs. ONNX graphs are exported from the loaded PyTorch weights (in
-memory, ~1-2 s) unless `python -m training.export` has written a matching
-.onnx beside the checkpoint; the file records the checkpoint's hash so a
-stale export is never used.
+one runs.
 
 - torch:            eager PyTorch (reference)
 - torchscript:      traced and frozen TorchScript
 - onnxruntime:      ONNX Runtime, fp32
 - onnxruntime-int8: ONNX Runtime, int8 static (QDQ) quantisation calibrated on face crops
 - opencv:           OpenCV's DNN module reading the same ONNX graph
+
+`open_runner` takes the ONNX Runtime back-ends from the exports beside the
+checkpoint (core/weights.py), reading the model's config from the export
+itself: no torch is imported. Only `torch`/`torchscript`, or a checkpoint
+with no matching export, go through core/torch_runners.py (torch).
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import torch
 
-from core.config import RUNTIMES
+from core.config import RUNTIMES, ModelConfig
 from core.errors import MobileFANError
-from core.model import MobileFAN
-from core.onnx_graph import export_onnx, matching_export
-
+from core.weights import export_config, export_path
 
 
 class HeatmapRunner(Protocol):
@@ -39,28 +38,9 @@ class RuntimeUnavailable(MobileFANError):
     """An inference back-end that is not installed or cannot run this model."""
 
 
-class TorchRunner:
-    name = "torch"
-
-    def __init__(self, model: MobileFAN) -> None:
-        self.model = model.eval()
-        # Training evaluates a model that lives on the GPU through this same runner.
-        self.device = next(model.parameters()).device
-
-    @torch.inference_mode()
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.model(torch.from_numpy(batch).to(self.device)).cpu().numpy()
-
-
-class TorchScriptRunner(TorchRunner):
-    name = "torchscript"
-
-    def __init__(self, model: MobileFAN) -> None:
-        size = model.config.input_size
-        with torch.inference_mode():
-            traced = torch.jit.trace(model.eval().cpu(), torch.zeros(1, 3, size, size))
-        self.model = torch.jit.freeze(traced)
-        self.device = torch.device("cpu")
+def check_runtime(runtime: str) -> None:
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
 
 
 class OnnxRuntimeRunner:
@@ -78,6 +58,11 @@ class OnnxRuntimeRunner:
         self.input = self.session.get_inputs()[0].name
         self.name = name
 
+    @property
+    def metadata(self) -> dict[str, str]:
+        """The graph's metadata (the checkpoint hash and config an export carries)."""
+        return dict(self.session.get_modelmeta().custom_metadata_map)
+
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         return self.session.run(None, {self.input: batch})[0]
 
@@ -94,25 +79,43 @@ class OpenCvRunner:
         return self.net.forward()
 
 
-def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
-                checkpoint: Path | None = None) -> HeatmapRunner:
-    """A runner for `runtime`. ONNX runtimes use a matching export beside
-    `checkpoint` when there is one; int8 needs one (quantising needs
-    calibration faces), else it falls back to fp32 ONNX Runtime with a warning."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
-    if runtime == "torch":
-        return TorchRunner(model)
-    if runtime == "torchscript":
-        return TorchScriptRunner(model)
-    if runtime == "onnxruntime-int8":
-        int8 = matching_export(checkpoint, ".int8.onnx")
-        if int8 is not None:
-            return OnnxRuntimeRunner(int8, threads, name="onnxruntime-int8")
-        warnings.warn(f"no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
-                      f"(python -m training.export creates it)", RuntimeWarning, stacklevel=2)
-        runtime = "onnxruntime"
-    data = matching_export(checkpoint) or export_onnx(model)
-    if runtime == "opencv":
-        return OpenCvRunner(data, threads)
-    return OnnxRuntimeRunner(data, threads)
+def open_export_runner(checkpoint: Path, suffix: str, threads: int,
+                       name: str) -> tuple[OnnxRuntimeRunner, ModelConfig] | None:
+    """ONNX Runtime on the export beside `checkpoint`, with the config it carries; None if there
+    is none, or it was made from other weights, or it predates configs in exports."""
+    path = export_path(checkpoint, suffix)
+    if not path.is_file():
+        return None
+    try:
+        runner = OnnxRuntimeRunner(path.read_bytes(), threads, name=name)
+        config = export_config(runner.metadata, checkpoint)
+    except RuntimeUnavailable:
+        raise
+    except Exception:  # noqa: BLE001 - an unreadable export is ignored (and rebuilt from the checkpoint)
+        return None
+    return (runner, config) if config is not None else None
+
+
+def open_runner(checkpoint: Path, runtime: str, threads: int,
+                expected_points: int | None = None) -> tuple[HeatmapRunner, ModelConfig]:
+    """The runner for a checkpoint file and the config its model was trained with.
+
+    The ONNX Runtime back-ends use the exports beside the checkpoint without
+    torch. Missing or stale exports, the torch back-ends and OpenCV load the
+    checkpoint with torch (int8 then falls back to fp32 with a warning: its
+    calibration needs face crops, `python -m training.export` makes it)."""
+    from core.weights import WeightsError, check_points
+    check_runtime(runtime)
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise WeightsError(f"weights file not found: {checkpoint}")
+    for wanted, suffix in (("onnxruntime-int8", ".int8.onnx"), ("onnxruntime", ".onnx")):
+        if runtime == wanted:
+            found = open_export_runner(checkpoint, suffix, threads, wanted)
+            if found is not None:
+                check_points(found[1], checkpoint, expected_points)
+                return found
+    from core.model import load_checkpoint
+    from core.torch_runners import make_runner
+    model = load_checkpoint(checkpoint, expected_points=expected_points).model
+    return make_runner(model, runtime, threads, checkpoint), model.config

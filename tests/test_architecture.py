@@ -100,3 +100,24 @@ def test_every_bench_script_imports_and_has_a_main():
             "    assert callable(importlib.import_module(name).main), name\n")
     result = fresh_import(code)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_default_headless_run_over_a_photo_never_imports_torch(tmp_path):
+    """The default runtime (int8 ONNX Runtime) reads the model's config from its export
+    (core/weights.py): torch (~0.8 s of start-up) is for --runtime torch, export and training."""
+    from core.images import write_image
+    from core.synthetic_video import astronaut_rgb
+    photo, out = tmp_path / "face.jpg", tmp_path / "face.csv"
+    write_image(photo, astronaut_rgb())
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['main.py', '--headless', '--source', {str(photo)!r}, '--csv', {str(out)!r}]\n"
+            "try:\n"
+            "    runpy.run_path('main.py', run_name='__main__')\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code == 0, exc.code\n"
+            "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'training')))\n"
+            "print(loaded)\n"
+            "sys.exit(1 if loaded else 0)\n")
+    result = fresh_import(code)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert len(out.read_text().splitlines()) == 2                     # the header and the one face

@@ -43,8 +43,8 @@ class OraclePredictor(LandmarkPredictor):
     """Answers every crop with the same well-framed face shape, at full confidence:
     isolates the tracker's logic from the (here untrained) network."""
 
-    def __init__(self, model):
-        super().__init__(model)
+    def __init__(self, predictor):
+        super().__init__(predictor.config, predictor.runner)
         rng = np.random.default_rng(0)
         size = self.config.input_size
         half = size / self.config.landmark_scale / 2      # framed exactly as training frames faces
@@ -61,7 +61,7 @@ class OraclePredictor(LandmarkPredictor):
 
 def test_tracking_skips_the_detector_and_keeps_ids(tiny_weights):
     pipe = make_pipeline(tiny_weights, redetect_every=10)
-    pipe.predictor = OraclePredictor(pipe.model)
+    pipe.predictor = OraclePredictor(pipe.predictor)
     frames = moving_face_frames(astronaut_rgb(), 40, (480, 360))
     ids = set()
     for i, frame in enumerate(frames):

@@ -1,12 +1,18 @@
 """Every runtime computes the same heatmaps as eager PyTorch (within tolerance)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from core.config import ModelConfig
+from core.config import RUNTIMES, ModelConfig
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
-from core.onnx_graph import file_sha256, onnx_metadata_sha
-from core.runtimes import RUNTIMES, TorchRunner, make_runner
+from core.runtimes import open_runner
+from core.torch_runners import TorchRunner, make_runner
+from core.weights import CHECKPOINT_KEY, CONFIG_KEY, file_sha256, onnx_metadata
 from training.export import export
 
 
@@ -47,7 +53,9 @@ def test_export_writes_files_tagged_with_the_checkpoint(exported, model_and_batc
     path, (fp32, int8) = exported
     _, batch = model_and_batch
     assert fp32.name == "m.onnx" and int8.name == "m.int8.onnx"
-    assert onnx_metadata_sha(fp32) == onnx_metadata_sha(int8) == file_sha256(path)
+    meta32, meta8 = onnx_metadata(fp32.read_bytes()), onnx_metadata(int8.read_bytes())
+    assert meta32[CHECKPOINT_KEY] == meta8[CHECKPOINT_KEY] == file_sha256(path)
+    assert json.loads(meta8[CONFIG_KEY]) == json.loads(meta32[CONFIG_KEY]) == load_checkpoint(path).model.config.to_dict()
     loaded = load_checkpoint(path).model
     reference = TorchRunner(loaded)(batch)
     runner = make_runner(loaded, "onnxruntime", threads=1, checkpoint=path)
@@ -90,3 +98,42 @@ def test_int8_without_an_export_falls_back_to_exact_fp32(model_and_batch, tmp_pa
     assert runner.name == "onnxruntime"
     reference = TorchRunner(model)(batch)
     assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())
+
+
+def test_an_export_runs_on_its_own_without_torch(exported, model_and_batch):
+    """The default run's path: the checkpoint's config travels in its export, so opening it needs
+    no torch (checked in a fresh interpreter), and it gives the eager model's heatmaps."""
+    path, _ = exported
+    model, batch = model_and_batch
+    np.save(path.parent / "batch.npy", batch)
+    code = ("import sys, numpy as np\n"
+            "from pathlib import Path\n"
+            "from core.runtimes import open_runner\n"
+            f"runner, config = open_runner(Path({str(path)!r}), 'onnxruntime', threads=1, expected_points=68)\n"
+            f"np.save({str(path.parent / 'out.npy')!r}, runner(np.load({str(path.parent / 'batch.npy')!r})))\n"
+            "print(runner.name, config.width, config.deconv_channels, config.landmark_scale)\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert result.stdout.split() == ["onnxruntime", "0.5", "32", str(model.config.landmark_scale)]
+    reference = TorchRunner(model)(batch)
+    out = np.load(path.parent / "out.npy")
+    assert np.abs(out - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())
+
+
+def test_an_export_without_a_config_is_not_used_without_the_checkpoint(exported, tmp_path):
+    """An export made before configs travelled in it: the checkpoint (with torch) says how to use it."""
+    import onnx
+    path, (fp32, _) = exported
+    proto = onnx.load_from_string(fp32.read_bytes())
+    keep = [(p.key, p.value) for p in proto.metadata_props if p.key != CONFIG_KEY]
+    del proto.metadata_props[:]
+    for key, value in keep:
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    old = tmp_path / "m.pt"
+    old.write_bytes(path.read_bytes())
+    (tmp_path / "m.onnx").write_bytes(proto.SerializeToString())
+    runner, config = open_runner(old, "onnxruntime", threads=1)
+    assert runner.name == "onnxruntime" and config == load_checkpoint(path).model.config

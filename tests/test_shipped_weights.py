@@ -131,7 +131,7 @@ def test_gui_switches_live_to_98_points_or_the_small_model_and_records(tmp_path,
 
 @pytest.mark.parametrize("points, model", [(68, "default"), (98, "default"), (68, "small")])
 def test_shipped_int8_exports_belong_to_the_shipped_weights(points, model):
-    from core.runtimes import make_runner
+    from core.torch_runners import make_runner
     path = default_weights_path(points, model)
     net = load_checkpoint(path).model
     runner = make_runner(net, "onnxruntime-int8", threads=1, checkpoint=path)

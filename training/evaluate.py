@@ -25,6 +25,7 @@ from core.metrics import auc, failure_rate, nme, region_errors_68
 from core.model import MobileFAN, count_parameters, load_checkpoint
 from core.predictor import LandmarkPredictor
 from core.runtimes import HeatmapRunner
+from core.torch_runners import TorchRunner
 from training.datasets import FaceSample, load_samples, read_rgb_cached
 
 
@@ -37,7 +38,7 @@ def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Ite
 def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None
                     ) -> list[np.ndarray]:
     was_training = model.training
-    predictor = LandmarkPredictor(model.eval(), runner)
+    predictor = LandmarkPredictor(model.config, runner or TorchRunner(model.eval()))
     preds = [predictor.predict(rgb, [crop])[0].points for rgb, crop in framed_faces(predictor, samples)]
     model.train(was_training)
     return preds
@@ -45,7 +46,7 @@ def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: Heatmap
 
 def sample_crops(model: MobileFAN, samples: list[FaceSample]) -> np.ndarray:
     """(N, 3, S, S) float32 network inputs of the samples (int8 calibration, benchmarks)."""
-    predictor = LandmarkPredictor(model)
+    predictor = LandmarkPredictor(model.config, TorchRunner(model))
     crops = [predictor.crops(rgb, [crop])[0] for rgb, crop in framed_faces(predictor, samples)]
     return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
 
@@ -148,7 +149,7 @@ def _runner(model: MobileFAN, checkpoint: Path, runtime: str) -> HeatmapRunner |
     an int8 request without a matching export is an error here, not a quiet fp32 fallback."""
     if runtime == "torch":
         return None
-    from core.runtimes import make_runner
+    from core.torch_runners import make_runner
     runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)
     if runner.name != runtime:
         raise ValueError(f"{checkpoint} has no {runtime} export that matches it")

@@ -3,11 +3,15 @@
     python -m training.export                      # weights/mobilefan_68.pt -> .onnx and .int8.onnx
     python -m training.export --points 98
     python -m training.export --weights my.pt --calibration cache/corpus/manifest.jsonl
+    python -m training.export --retag --weights weights/mobilefan_68.pt   # tags only, same graph
 
 Writes ONNX (opset 17, dynamic batch) beside the checkpoint, plus a static
 int8 (QDQ) version calibrated on real face crops: from a corpus manifest
 when given, else from the scikit-image astronaut clip. Both record the
-checkpoint's SHA-256, so the app only uses an export of the weights it loaded.
+checkpoint's SHA-256, so the app only uses an export of the weights it loaded,
+and its `ModelConfig`, so the app runs an export without torch (core/weights.py).
+`--retag` rewrites only those tags on existing exports (the graphs, and so
+every answer, stay the same).
 """
 from __future__ import annotations
 
@@ -19,7 +23,9 @@ import numpy as np
 
 from core.config import default_weights_path
 from core.model import MobileFAN, load_checkpoint
-from core.onnx_graph import export_onnx, file_sha256, tag_with_checkpoint
+from core.errors import MobileFANError
+from core.onnx_graph import export_onnx
+from core.weights import file_sha256, tag_export
 
 
 def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
@@ -55,7 +61,8 @@ def calibration_crops(model: MobileFAN, data: str | None, count: int = 64) -> np
     from core.detector import BlazeFaceDetector
     from core.predictor import LandmarkPredictor
     from core.synthetic_video import astronaut_rgb, moving_face_frames
-    predictor = LandmarkPredictor(model)
+    from core.torch_runners import TorchRunner
+    predictor = LandmarkPredictor(model.config, TorchRunner(model))
     detector = BlazeFaceDetector("full")
     crops = []
     for rgb in moving_face_frames(astronaut_rgb(), count):
@@ -74,8 +81,27 @@ def export(weights: Path, calibration: str | None = None, int8: bool = True) -> 
     if int8:
         data = quantize_int8(fp32.read_bytes(), calibration_crops(model, calibration))
         out = weights.with_suffix(".int8.onnx")
-        out.write_bytes(tag_with_checkpoint(data, sha))
+        out.write_bytes(tag_export(data, sha, model.config))
         written.append(out)
+    return written
+
+
+def retag(weights: Path) -> list[Path]:
+    """Tag the exports beside `weights` with its hash and config; the graphs are untouched.
+    Refuses an export made from other weights (its recorded hash differs)."""
+    from core.weights import CHECKPOINT_KEY, WeightsError, export_path, onnx_metadata
+    config = load_checkpoint(weights).model.config
+    sha = file_sha256(weights)
+    written = []
+    for suffix in (".onnx", ".int8.onnx"):
+        path = export_path(weights, suffix)
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if onnx_metadata(data).get(CHECKPOINT_KEY) != sha:
+            raise WeightsError(f"{path} was not made from {weights}: export it again instead")
+        path.write_bytes(tag_export(data, sha, config))
+        written.append(path)
     return written
 
 
@@ -85,9 +111,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=Path, help="checkpoint (default: weights/mobilefan_<points>.pt)")
     parser.add_argument("--calibration", help="data spec (corpus manifest) for int8 calibration crops")
     parser.add_argument("--no-int8", action="store_true")
+    parser.add_argument("--retag", action="store_true",
+                        help="only rewrite the checkpoint hash and config in the existing exports")
     args = parser.parse_args(argv)
     weights = args.weights or default_weights_path(args.points)
-    for path in export(weights, args.calibration, not args.no_int8):
+    try:
+        written = retag(weights) if args.retag else export(weights, args.calibration, not args.no_int8)
+    except MobileFANError as exc:
+        parser.exit(exc.exit_code, f"error: {exc}\n")
+    for path in written:
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -81,6 +81,7 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 class ProcessingThread(QThread):
     frame_ready = Signal(QImage, object)         # overlay image, Stats
     message = Signal(str)                        # a problem the user should see ("" clears it)
+    model_loaded = Signal(object)                # the PipelineConfig now running (its model may have failed)
     recording_changed = Signal(object)           # RecordingState
     source_opened = Signal(object)               # SourceInfo
     source_failed = Signal(str)                  # the source could not be opened or stopped delivering
@@ -108,8 +109,6 @@ class ProcessingThread(QThread):
         self._wraps_seen = 0
         self._end_reported = False
         self._live = False
-        self._blinking: set[int] = set()          # face ids inside a blink on the last frame
-        self._blinks = 0
 
     # ---- called from the GUI thread: commands only --------------------------------------------
     def submit(self, command: Callable[[], None]) -> None:
@@ -187,6 +186,7 @@ class ProcessingThread(QThread):
                                   "Video is shown without landmarks.")
         except MobileFANError as exc:                # the detector or the runtime cannot run here
             self._model_status = f"Landmarks unavailable: {exc}"
+        self.model_loaded.emit(config)
         self.message.emit(self._model_status)
 
     def _open_source(self, spec: str) -> None:
@@ -210,12 +210,11 @@ class ProcessingThread(QThread):
         self._end_reported = False
         self._frame_times.clear()
         self._process_fps = 0.0
-        self._blinking, self._blinks = set(), 0
         self.source_opened.emit(SourceInfo(spec, source.name, source.live, source.still, source.length))
         self.message.emit(self._model_status)
 
     def _set_smoothing(self, smoothing: SmoothingConfig) -> None:
-        self.config.smoothing = replace(smoothing)
+        self.config = replace(self.config, smoothing=smoothing)
         if self._pipeline is not None:
             self._pipeline.set_smoothing(smoothing)
 
@@ -310,9 +309,6 @@ class ProcessingThread(QThread):
                 except RecorderError as exc:
                     self._stop_recording(str(exc))
                     self.message.emit(f"Recording failed: {exc}")
-        blinking = {f.face_id for f in result.faces if f.blink}
-        self._blinks += len(blinking - self._blinking)
-        self._blinking = blinking
         first = result.faces[0] if result.faces else None
         self._processed += 1
         now = time.monotonic()
@@ -342,7 +338,7 @@ class ProcessingThread(QThread):
             landmarks_on=pipeline is not None,
             pose_deg=first.pose.degrees() if first is not None and first.pose is not None else None,
             ears=(first.ear_left, first.ear_right) if first is not None else None,
-            blinks=self._blinks,
+            blinks=result.blinks,
             frame_index=frame.index,
             points=first.points if first is not None else None)
         self.frame_ready.emit(to_qimage(image), stats)

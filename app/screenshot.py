@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = QSettings(str(Path("/tmp") / "mobilefan-screenshot.ini"), QSettings.Format.IniFormat)
     settings.clear()                                  # a first start: default settings, no personal paths
     window = MainWindow(PipelineConfig(points=args.points), settings=settings)
-    window.csv_path.setText("landmarks.csv")          # no machine path in the picture
+    window.controls.csv_path.setText("landmarks.csv")          # no machine path in the picture
     w, h = (int(v) for v in args.size.split("x"))
     window.resize(w, h)
     window.move(0, 0)
@@ -56,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(0.005)
     shot = app.primaryScreen().grabWindow(0, 0, 0, window.frameGeometry().width(), window.frameGeometry().height())
     shot.save(str(args.out))
-    stats = window.last_stats
+    stats = window.presenter.last_stats
     window.close()
-    print(f"saved {args.out} after {window.frames_shown} frames"
+    print(f"saved {args.out} after {window.presenter.frames_shown} frames"
           + (f" ({stats.process_fps:.0f} fps processing, {stats.dropped} dropped)" if stats else ""))
     return 0
 

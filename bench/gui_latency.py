@@ -39,17 +39,17 @@ def main(argv: list[str] | None = None) -> None:
     last = 0
     window.start(str(video))
     deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and window.frames_shown < args.frames - 5:
+    while time.monotonic() < deadline and window.presenter.frames_shown < args.frames - 5:
         app.processEvents()
-        if window.frames_shown != last and window.last_stats is not None:
-            last = window.frames_shown
-            s = window.last_stats
+        if window.presenter.frames_shown != last and window.presenter.last_stats is not None:
+            last = window.presenter.frames_shown
+            s = window.presenter.last_stats
             if s.processed > 10:
                 latencies.append(s.latency_ms)
                 process_fps.append(s.process_fps)
                 capture_fps.append(s.capture_fps)
         time.sleep(0.001)
-    stats = window.last_stats
+    stats = window.presenter.last_stats
     window.close()
     window.deleteLater()          # destroy Qt objects before the interpreter tears down
     app.processEvents()
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"video: {video.name}, runtime {args.runtime}\n")
     print("| capture FPS | processing FPS | frames shown | dropped | latency p50 ms | latency p95 ms |")
     print("|---|---|---|---|---|---|")
-    print(f"| {np.median(capture_fps):.1f} | {np.median(process_fps):.1f} | {window.frames_shown} | "
+    print(f"| {np.median(capture_fps):.1f} | {np.median(process_fps):.1f} | {window.presenter.frames_shown} | "
           f"{stats.dropped if stats else 0} | {np.percentile(lat, 50):.1f} | {np.percentile(lat, 95):.1f} |")
 
 

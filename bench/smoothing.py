@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -39,7 +40,7 @@ def tracks(video: Path, frames: int, crop_follow: float | None = None) -> tuple[
     teacher = LabelTeacher()
     config = PipelineConfig(points=68, smoothing=SmoothingConfig(enabled=False))
     if crop_follow is not None:
-        config.crop_follow = crop_follow
+        config = replace(config, crop_follow=crop_follow)
     pipe = LandmarkPipeline(config)
     pipe.prepare_for_source(live=False)
     times, ours, theirs = [], [], []

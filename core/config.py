@@ -47,7 +47,7 @@ class ModelConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-@dataclass
+@dataclass(frozen=True)
 class SmoothingConfig:
     """One Euro filter; `min_cutoff` and `d_cutoff` in Hz, `beta` per face size per second.
 
@@ -130,8 +130,11 @@ RUNTIMES = ("torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
 MODEL_SIZES = ("default", "small")
 
 
-@dataclass
+@dataclass(frozen=True)
 class PipelineConfig:
+    """What the app, the headless runner and the benchmarks tune. Frozen: a change is a new
+    config (`dataclasses.replace`), handed to whoever must apply it."""
+
     points: int = 68
     model: str = "default"                 # "default" or "small" (MODEL_SIZES)
     weights: Path | None = None            # None: the shipped weights for `points` and `model`

@@ -38,6 +38,7 @@ class HeadlessSummary:
     skipped: list[str] = field(default_factory=list)         # unreadable files
     no_face: list[str] = field(default_factory=list)         # photos without a face
     limit_hit: int = 0                                       # frames with more faces than max_faces
+    blinks: int = 0                                          # blinks begun, all faces (the pipeline's count)
     ended_early: str | None = None                           # a video shorter than announced
 
     @property
@@ -54,6 +55,7 @@ class HeadlessSummary:
         self.skipped += other.skipped
         self.no_face += other.no_face
         self.limit_hit += other.limit_hit
+        self.blinks += other.blinks
 
 
 def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = False,
@@ -116,6 +118,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
             result = pipeline.process(frame.image, frame.timestamp, still=source.still, cut=frame.cut)
             summary.frames += 1
             summary.faces += len(result.faces)
+            summary.blinks = result.blinks
             if source.still and not result.faces:
                 summary.no_face.append(frame.name)
                 say(f"{frame.name}: no face found")

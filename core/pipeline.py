@@ -73,6 +73,8 @@ class LandmarkPipeline:
         self.head_pose = HeadPoseEstimator()
         self.clock = ClockWatch(config.clock)
         self._frames_since_detect = 0
+        self.blinks = 0                       # blinks begun since the source was opened, all faces
+        self._blinking: set[int] = set()      # face ids inside a blink on the last frame
 
     @property
     def detector(self) -> BlazeFaceDetector:
@@ -99,6 +101,7 @@ class LandmarkPipeline:
         self.tracker.reset()
         self.clock.reset()
         self._frames_since_detect = 0
+        self.blinks, self._blinking = 0, set()
 
     def cut(self) -> None:
         """A break in the same source (loop, seek, restarted clock): tracks start afresh,
@@ -107,14 +110,9 @@ class LandmarkPipeline:
         self._frames_since_detect = 0
 
     def set_smoothing(self, smoothing: SmoothingConfig) -> None:
-        """Change the One Euro parameters live; running filters take them at once."""
-        self.config.smoothing = replace(smoothing)
-        self.tracker.smoothing = self.config.smoothing
-        for track in self.tracker.tracks:
-            track.filter.min_cutoff = smoothing.min_cutoff
-            track.filter.beta = smoothing.beta
-            track.filter.d_cutoff = smoothing.d_cutoff
-            track.filter.shared_speed = smoothing.shared_speed
+        """Change the One Euro parameters live; the tracker hands them to its running filters."""
+        self.config = replace(self.config, smoothing=smoothing)
+        self.tracker.set_smoothing(smoothing)
 
     def process(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False,
                 cut: bool = False) -> FrameResult:
@@ -181,7 +179,10 @@ class LandmarkPipeline:
         timings.update(detect=(t1 - t0) * 1e3, crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3,
                        decode=(t4 - t3) * 1e3, smooth=(t5 - t4) * 1e3, measure=(t6 - t5) * 1e3)
         faces.sort(key=lambda f: f.face_id)
-        return FrameResult(faces, timings, detector_ran, (w, h), found, limit_hit, camera)
+        blinking = {f.face_id for f in faces if f.blink}
+        self.blinks += len(blinking - self._blinking)
+        self._blinking = blinking
+        return FrameResult(faces, timings, detector_ran, (w, h), found, limit_hit, camera, self.blinks)
 
     def _measure(self, track, success: bool, camera, timestamp: float, still: bool) -> FaceResult:
         """Head pose (from the recorded points), eye openness, blink and mouth (from the raw

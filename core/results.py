@@ -69,6 +69,7 @@ class FrameResult:
     faces_found: int = 0        # faces the detector saw this frame (0 when it did not run)
     face_limit_hit: bool = False   # more faces were found than `max_faces` allows
     camera: CameraIntrinsics | None = None   # the intrinsics head pose used (for drawing head axes)
+    blinks: int = 0             # blinks begun since the source was opened, all faces (the pipeline counts)
 
     @property
     def total_ms(self) -> float:

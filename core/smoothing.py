@@ -35,11 +35,15 @@ class OneEuroFilter:
 
     def __init__(self, min_cutoff: float = 1.0, beta: float = 4.0, d_cutoff: float = 1.0,
                  shared_speed: bool = False) -> None:
+        self.set_parameters(min_cutoff, beta, d_cutoff, shared_speed)
+        self.reset()
+
+    def set_parameters(self, min_cutoff: float, beta: float, d_cutoff: float, shared_speed: bool) -> None:
+        """New settings from the next sample on; the state (the running estimate) is kept."""
         self.min_cutoff = min_cutoff
         self.beta = beta
         self.d_cutoff = d_cutoff
         self.shared_speed = shared_speed
-        self.reset()
 
     def reset(self) -> None:
         self._x: np.ndarray | None = None

@@ -77,6 +77,13 @@ class Tracker:
         s = self.smoothing
         return OneEuroFilter(s.min_cutoff, s.beta, s.d_cutoff, s.shared_speed)
 
+    def set_smoothing(self, smoothing: SmoothingConfig) -> None:
+        """New One Euro settings for every track, running ones at once (their state is kept)."""
+        self.smoothing = smoothing
+        for track in self.tracks:
+            track.filter.set_parameters(smoothing.min_cutoff, smoothing.beta, smoothing.d_cutoff,
+                                        smoothing.shared_speed)
+
     def add_detections(self, boxes: list[Box], crops: list[Crop], scores: list[float]) -> bool:
         """Start tracks for detections (best first) that no current track already covers.
 

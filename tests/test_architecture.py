@@ -121,3 +121,31 @@ def test_a_default_headless_run_over_a_photo_never_imports_torch(tmp_path):
     result = fresh_import(code)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert len(out.read_text().splitlines()) == 2                     # the header and the one face
+
+
+def test_the_window_talks_to_its_worker_only_through_commands_and_signals():
+    """The GUI thread used to read `worker.config`, which the worker replaces: a race. Every use
+    of the worker in app/ outside app/processing.py must be a command, a signal or thread control."""
+    import ast
+    import inspect
+
+    from PySide6.QtCore import QThread, Signal
+
+    from app.processing import ProcessingThread
+    signals = {name for name, value in vars(ProcessingThread).items() if isinstance(value, Signal)}
+    commands = {name for name, value in vars(ProcessingThread).items()
+                if inspect.isfunction(value) and not name.startswith("_")} - {"run"}
+    thread_control = {"start", "wait", "isRunning", "finished"}
+    assert {"frame_ready", "model_loaded", "message"} <= signals and {"submit", "set_model"} <= commands
+    assert set(dir(QThread)) >= thread_control
+    allowed = signals | commands | thread_control
+    used = []
+    for path in (ROOT / "app").glob("*.py"):
+        if path.name == "processing.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute) \
+                    and node.value.attr == "worker":
+                used.append((path.name, node.attr))
+    assert used, "the window should use its worker"
+    assert [u for u in used if u[1] not in allowed] == []

@@ -65,12 +65,12 @@ def rows_of(path):
 def test_window_processes_video_records_and_closes(qapp, tmp_path, face_video, tiny_weights, settings):
     window = make_window(tiny_weights, settings, min_track_score=0.0)
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 5), "no frames reached the window"
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 5), "no frames reached the window"
     out = tmp_path / "gui.csv"
     window.start_recording(out)
-    assert wait_for(qapp, lambda: window.last_stats and (window.last_stats.recording_rows or 0) >= 5)
-    assert "recording" in window.rows_label.text()
-    assert window.plot.isVisible() and window.plot.points() > 0 and "fps" in window.stats_label.text()
+    assert wait_for(qapp, lambda: window.presenter.last_stats and (window.presenter.last_stats.recording_rows or 0) >= 5)
+    assert "recording" in window.controls.rows_label.text()
+    assert window.presenter.plot.isVisible() and window.presenter.plot.points() > 0 and "fps" in window.presenter.stats_label.text()
     start = time.monotonic()
     window.close()
     assert time.monotonic() - start < 1.5
@@ -82,13 +82,13 @@ def test_window_processes_video_records_and_closes(qapp, tmp_path, face_video, t
 def test_missing_camera_says_so_once_and_a_file_still_opens(qapp, face_video, tiny_weights, settings):
     window = make_window(tiny_weights, settings)
     window.start("9")
-    assert wait_for(qapp, lambda: "no camera at index 9" in window.video.message and "Open file" in window.video.message)
+    assert wait_for(qapp, lambda: "no camera at index 9" in window.presenter.video.message and "Open file" in window.presenter.video.message)
     qapp.processEvents()
-    assert window.video.message.count("no camera at index 9") == 1
-    assert window.video.message.lower().count("open file") == 1          # the hint, once
+    assert window.presenter.video.message.count("no camera at index 9") == 1
+    assert window.presenter.video.message.lower().count("open file") == 1          # the hint, once
     assert not window.banner.isVisible()                                 # and not a second time above it
     window.open_source(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 3)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 3)
     close(qapp, window)
 
 
@@ -96,8 +96,8 @@ def test_without_weights_the_window_starts_and_says_so(qapp, tmp_path, face_vide
     window = make_window(tmp_path / "absent.pt", settings)
     window.start(str(face_video))
     assert wait_for(qapp, lambda: "No trained weights" in window.banner.text())
-    assert wait_for(qapp, lambda: window.frames_shown >= 3)      # video still plays
-    assert window.video.notice == ""                            # no "No face found" without a model
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 3)      # video still plays
+    assert window.presenter.video.notice == ""                            # no "No face found" without a model
     close(qapp, window)
 
 
@@ -141,41 +141,41 @@ def test_the_window_runs_thousands_of_frames_without_losing_references(tmp_path,
 def test_pause_and_step_with_the_keyboard(qapp, face_video, tiny_weights, settings):
     window = make_window(tiny_weights, settings)
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 3)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 3)
     window.activateWindow()
     QTest.keyClick(window, Qt.Key.Key_Space)
-    assert window.pause_button.isChecked()
-    assert wait_for(qapp, lambda: window.last_stats.paused, 5)
+    assert window.controls.pause_button.isChecked()
+    assert wait_for(qapp, lambda: window.presenter.last_stats.paused, 5)
     time.sleep(0.2)
     qapp.processEvents()
-    shown = window.frames_shown
+    shown = window.presenter.frames_shown
     wait_for(qapp, lambda: False, 0.4)
-    assert window.frames_shown == shown                          # paused: nothing new
-    assert "Paused" in window.video.notice
+    assert window.presenter.frames_shown == shown                          # paused: nothing new
+    assert "Paused" in window.presenter.video.notice
     QTest.keyClick(window, Qt.Key.Key_Right)                     # one frame forward
-    assert wait_for(qapp, lambda: window.frames_shown == shown + 1, 5)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown == shown + 1, 5)
     wait_for(qapp, lambda: False, 0.3)
-    assert window.frames_shown == shown + 1
+    assert window.presenter.frames_shown == shown + 1
     QTest.keyClick(window, Qt.Key.Key_Space)                     # and on again
-    assert wait_for(qapp, lambda: window.frames_shown > shown + 3, 10)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown > shown + 3, 10)
     close(qapp, window)
 
 
 def test_a_folder_moves_on_request_and_back(qapp, photo_dir, tiny_weights, settings):
     window = make_window(tiny_weights, settings, min_track_score=0.0)
     window.start(str(photo_dir))
-    assert wait_for(qapp, lambda: window.last_stats and window.last_stats.frame_name == "astronaut.jpg")
-    assert not window.plot.isVisible()                           # no rates to plot for photos
-    assert "photo astronaut.jpg" in window.stats_label.text()
+    assert wait_for(qapp, lambda: window.presenter.last_stats and window.presenter.last_stats.frame_name == "astronaut.jpg")
+    assert not window.presenter.plot.isVisible()                           # no rates to plot for photos
+    assert "photo astronaut.jpg" in window.presenter.stats_label.text()
     wait_for(qapp, lambda: False, 0.5)
-    assert window.last_stats.frame_name == "astronaut.jpg"      # stays until asked
+    assert window.presenter.last_stats.frame_name == "astronaut.jpg"      # stays until asked
     window.activateWindow()
     QTest.keyClick(window, Qt.Key.Key_Right)
-    assert wait_for(qapp, lambda: window.last_stats.frame_name == "coffee.ppm")
-    assert window.video.notice == "No face found"
+    assert wait_for(qapp, lambda: window.presenter.last_stats.frame_name == "coffee.ppm")
+    assert window.presenter.video.notice == "No face found"
     QTest.keyClick(window, Qt.Key.Key_Left)
-    assert wait_for(qapp, lambda: window.last_stats.frame_name == "astronaut.jpg")
-    assert window.video.notice == ""
+    assert wait_for(qapp, lambda: window.presenter.last_stats.frame_name == "astronaut.jpg")
+    assert window.presenter.video.notice == ""
     close(qapp, window)
 
 
@@ -184,13 +184,13 @@ def test_snapshot_and_record_keys(qapp, tmp_path, face_video, tiny_weights, sett
     settings.setValue("recording/csv", str(tmp_path / "take.csv"))
     window = make_window(tiny_weights, settings, min_track_score=0.0)
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 3)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 3)
     window.activateWindow()
     QTest.keyClick(window, Qt.Key.Key_S)
     shots = list((tmp_path / "shots").glob("mobilefan-*.png"))
     assert len(shots) == 1 and shots[0].stat().st_size > 1000
     QTest.keyClick(window, Qt.Key.Key_R)
-    assert wait_for(qapp, lambda: window.recording.active and (window.last_stats.recording_rows or 0) >= 3)
+    assert wait_for(qapp, lambda: window.recording.active and (window.presenter.last_stats.recording_rows or 0) >= 3)
     QTest.keyClick(window, Qt.Key.Key_R)
     assert wait_for(qapp, lambda: not window.recording.active)
     first_take = (tmp_path / "take.csv").read_text()
@@ -198,8 +198,8 @@ def test_snapshot_and_record_keys(qapp, tmp_path, face_video, tiny_weights, sett
     # Start again with the same path: the first take is kept, the second gets a fresh name.
     QTest.keyClick(window, Qt.Key.Key_R)
     assert wait_for(qapp, lambda: window.recording.active)
-    assert window.recording.path.endswith("take-2.csv") and "take.csv exists" in window.rows_label.text()
-    assert wait_for(qapp, lambda: (window.last_stats.recording_rows or 0) >= 2)
+    assert window.recording.path.endswith("take-2.csv") and "take.csv exists" in window.controls.rows_label.text()
+    assert wait_for(qapp, lambda: (window.presenter.last_stats.recording_rows or 0) >= 2)
     close(qapp, window)
     assert (tmp_path / "take.csv").read_text() == first_take
     assert len(rows_of(tmp_path / "take-2.csv")) >= 2
@@ -211,9 +211,9 @@ def test_recording_to_the_input_video_is_refused(qapp, tmp_path, face_video, tin
     before = video.read_bytes()
     window = make_window(tiny_weights, settings)
     window.start(str(video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 2)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 2)
     assert window.start_recording(video) is None
-    assert "is the input" in window.banner.text() and not window.record_button.isChecked()
+    assert "is the input" in window.banner.text() and not window.controls.record_button.isChecked()
     close(qapp, window)
     assert video.read_bytes() == before
 
@@ -226,8 +226,8 @@ def test_a_failed_recording_write_is_shown_and_the_window_keeps_running(qapp, tm
     window = make_window(tiny_weights, settings, min_track_score=0.0)
     window.start(str(face_video))
     window.start_recording(tmp_path / "r.csv")
-    assert wait_for(qapp, lambda: window.recording.active and window.last_stats
-                    and (window.last_stats.recording_rows or 0) >= 2)
+    assert wait_for(qapp, lambda: window.recording.active and window.presenter.last_stats
+                    and (window.presenter.last_stats.recording_rows or 0) >= 2)
 
     def full_disk(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -235,8 +235,8 @@ def test_a_failed_recording_write_is_shown_and_the_window_keeps_running(qapp, tm
     assert wait_for(qapp, lambda: not window.recording.active, 10)
     monkeypatch.undo()
     assert "No space left" in window.banner.text() and "whole rows" in window.banner.text()
-    shown = window.frames_shown
-    assert wait_for(qapp, lambda: window.frames_shown > shown + 3)   # the video goes on
+    shown = window.presenter.frames_shown
+    assert wait_for(qapp, lambda: window.presenter.frames_shown > shown + 3)   # the video goes on
     close(qapp, window)
     lines = (tmp_path / "r.csv").read_text().split("\n")
     assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
@@ -246,17 +246,17 @@ def test_settings_and_geometry_are_remembered(qapp, tmp_path, face_video, tiny_w
     window = make_window(tiny_weights, settings)
     assert window.minimumWidth() >= 800 and window.minimumHeight() >= 500
     window.resize(860, 700)               # the offscreen screen is 800 x 800: stay within its height
-    window.min_cutoff.setValue(2.5)
-    window.beta.setValue(7.0)
-    window.loop_check.setChecked(True)
-    window.show_checks["boxes"].setChecked(False)
-    window.interval_spin.setValue(3.0)
+    window.controls.min_cutoff.setValue(2.5)
+    window.controls.beta.setValue(7.0)
+    window.controls.loop_check.setChecked(True)
+    window.controls.show_checks["boxes"].setChecked(False)
+    window.controls.interval_spin.setValue(3.0)
     window.start(str(face_video))
     close(qapp, window)
     again = make_window(tiny_weights, QSettings(settings.fileName(), QSettings.Format.IniFormat))
-    assert again.min_cutoff.value() == 2.5 and again.beta.value() == 7.0
-    assert again.loop_check.isChecked() and not again.show_checks["boxes"].isChecked()
-    assert again.interval_spin.value() == 3.0
+    assert again.controls.min_cutoff.value() == 2.5 and again.controls.beta.value() == 7.0
+    assert again.controls.loop_check.isChecked() and not again.controls.show_checks["boxes"].isChecked()
+    assert again.controls.interval_spin.value() == 3.0
     assert again.height() == 700                                # not the 760 of a first start
     again.close()
 
@@ -265,7 +265,7 @@ def test_closing_while_the_worker_is_busy_waits_for_it(qapp, face_video, tiny_we
     """A frame that takes longer than a second (a huge photo, a model loading) must not abort the app."""
     window = make_window(tiny_weights, settings)
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 2)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 2)
     window.worker.submit(lambda: time.sleep(2.0))            # the worker is busy for 2 s
     wait_for(qapp, lambda: False, 0.1)
     window.close()
@@ -353,13 +353,13 @@ def test_the_window_shows_head_pose_eyes_and_blinks(qapp, face_video, settings):
     """With the shipped model: head axes option, yaw/pitch/roll and eye-openness plots, a blink counter."""
     window = make_window(None, settings)
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 20 and window.last_stats.pose_deg is not None)
-    text = window.stats_label.text()
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 20 and window.presenter.last_stats.pose_deg is not None)
+    text = window.presenter.stats_label.text()
     assert "yaw" in text and "pitch" in text and "roll" in text and "blinks 0" in text
-    assert window.show_checks["axes"].isChecked()
-    assert wait_for(qapp, lambda: window.plot.curves["yaw"].getData()[1] is not None
-                    and len(window.plot.curves["yaw"].getData()[1]) > 5)
-    ears = window.plot.curves["left eye"].getData()[1]
+    assert window.controls.show_checks["axes"].isChecked()
+    assert wait_for(qapp, lambda: window.presenter.plot.curves["yaw"].getData()[1] is not None
+                    and len(window.presenter.plot.curves["yaw"].getData()[1]) > 5)
+    ears = window.presenter.plot.curves["left eye"].getData()[1]
     assert ears is not None and 0.1 < float(ears[-1]) < 0.5
     close(qapp, window)
 
@@ -379,7 +379,7 @@ def test_a_looped_video_keeps_its_points_moving_in_every_pass(qapp, tmp_path, se
     window.worker.frame_ready.connect(
         lambda image, stats: seen.append((stats.frame_index, stats.points.mean(axis=0)))
         if stats.points is not None else None)
-    window.loop_check.setChecked(True)
+    window.controls.loop_check.setChecked(True)
     window.start(str(clip))
     passes = lambda: sum(1 for (a, _), (b, _) in zip(seen, seen[1:]) if b < a)   # noqa: E731
     assert wait_for(qapp, lambda: passes() >= 3, 120), f"{passes()} loops in {len(seen)} frames"
@@ -400,9 +400,9 @@ def test_the_status_line_fits_the_default_window(qapp, face_video, tiny_weights,
     window = make_window(tiny_weights, settings, min_track_score=0.0)
     assert window.width() == 1200 and window.height() == 760    # a first start's size
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 5)
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 5)
     wait_for(qapp, lambda: False, 0.2)
-    label = window.stats_label
+    label = window.presenter.stats_label
     text = label.text()
     assert "dropped" in text and "blinks" in text and "latency" in text
     metrics = label.fontMetrics()
@@ -414,18 +414,17 @@ def test_the_status_line_fits_the_default_window(qapp, face_video, tiny_weights,
 def test_stepping_while_paused_does_not_drag_the_rate_down(qapp, face_video, tiny_weights, settings):
     window = make_window(tiny_weights, settings, min_track_score=0.0)
     window.start(str(face_video))
-    assert wait_for(qapp, lambda: window.frames_shown >= 20)
-    playing = window.last_stats.process_fps
+    assert wait_for(qapp, lambda: window.presenter.frames_shown >= 20)
+    playing = window.presenter.last_stats.process_fps
     assert playing > 10                                     # the video plays at its own 30 fps
-    window.set_paused(True)
-    window.pause_button.setChecked(True)
-    assert wait_for(qapp, lambda: window.last_stats.paused, 5)
+    window.controls.pause_button.setChecked(True)
+    assert wait_for(qapp, lambda: window.presenter.last_stats.paused, 5)
     for _ in range(4):                                      # a step every 0.25 s: "4 fps"
-        shown = window.frames_shown
+        shown = window.presenter.frames_shown
         window.step(1)
-        assert wait_for(qapp, lambda: window.frames_shown > shown, 5)
+        assert wait_for(qapp, lambda: window.presenter.frames_shown > shown, 5)
         wait_for(qapp, lambda: False, 0.25)
-    assert window.last_stats.process_fps > 0.5 * playing, (window.last_stats.process_fps, playing)
+    assert window.presenter.last_stats.process_fps > 0.5 * playing, (window.presenter.last_stats.process_fps, playing)
     close(qapp, window)
 
 

@@ -144,3 +144,58 @@ def test_more_faces_than_the_limit_are_reported(tiny_weights, astronaut):
     result = pipe.process(two_faces(astronaut), still=True)
     assert len(result.faces) == 1 and result.faces_found == 2 and result.face_limit_hit
     assert not make_pipeline(tiny_weights, min_track_score=0.0).process(two_faces(astronaut), still=True).face_limit_hit
+
+
+class BlinkingOracle(OraclePredictor):
+    """The oracle's face, its eyelids shut (upper and lower lid points meet) on the frames asked."""
+
+    def __init__(self, predictor, closed_frames):
+        super().__init__(predictor)
+        self.closed_frames, self.frame = set(closed_frames), -1
+        eyes = self.shape
+        for corner_a, corner_b, lids in ((36, 39, (37, 38, 41, 40)), (42, 45, (43, 44, 47, 46))):
+            a = eyes[36] + np.array([0.0, 0.0]) if corner_a == 36 else eyes[45] - np.array([20.0, 0.0])
+            b = a + np.array([16.0, 0.0])
+            eyes[corner_a], eyes[corner_b] = a, b
+            eyes[lids[0]], eyes[lids[1]] = a + [5, -5], a + [11, -5]      # upper lid
+            eyes[lids[2]], eyes[lids[3]] = a + [5, 5], a + [11, 5]         # lower lid
+        self.open = eyes.copy()
+
+    def decode(self, heatmaps, crops):
+        self.frame += 1
+        self.shape = self.open.copy()
+        if self.frame in self.closed_frames:
+            for lid in (37, 38, 41, 40, 43, 44, 47, 46):
+                self.shape[lid, 1] = self.open[36 if lid < 42 else 45, 1]      # the lids meet
+        return super().decode(heatmaps, crops)
+
+
+def test_the_pipeline_counts_blinks_for_the_window_and_headless_alike(tiny_weights, face_video):
+    """Blink counts come from the pipeline (FrameResult.blinks), so the window and a headless
+    run (its summary) report the same number; the window no longer counts them itself."""
+    from core.headless import run_headless
+    from core.sources import open_source
+    closed = [20, 21, 22, 50, 51, 52, 53]                        # two closures of 3-4 frames
+    pipe = make_pipeline(tiny_weights, second_pass=False)
+    pipe.predictor = BlinkingOracle(pipe.predictor, closed)
+    counts = [pipe.process(frame, i / 30).blinks for i, frame in
+              enumerate(moving_face_frames(astronaut_rgb(), 70, (480, 360)))]
+    assert counts[19] == 0 and counts[23] == 1 and counts[-1] == 2
+    pipe.predictor = BlinkingOracle(pipe.predictor, closed)
+    summary = run_headless(open_source(face_video), pipe, progress=False)
+    assert summary.blinks == 2 and pipe.blinks == 2
+
+
+def test_configs_are_frozen_and_replaced(tiny_weights, astronaut):
+    import dataclasses
+    config = PipelineConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.points = 98
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.smoothing.beta = 1.0
+    pipe = make_pipeline(tiny_weights, min_track_score=0.0)
+    before = pipe.config
+    pipe.process(astronaut, 0.0)
+    pipe.set_smoothing(SmoothingConfig(min_cutoff=0.3))
+    assert pipe.config.smoothing.min_cutoff == 0.3 and before.smoothing.min_cutoff != 0.3    # replaced, not mutated
+    assert pipe.tracker.smoothing.min_cutoff == 0.3

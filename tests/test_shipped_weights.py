@@ -113,16 +113,16 @@ def test_gui_switches_live_to_98_points_or_the_small_model_and_records(tmp_path,
     window = MainWindow(PipelineConfig(points=68, detector_range="full"))
     window.show()
     window.start(str(face_video))
-    box = getattr(window, combo)
+    box = getattr(window.controls, combo)
     assert box.model().item(1).isEnabled()           # weights exist, so the choice is offered
     box.setCurrentIndex(1)
     out = tmp_path / "live.csv"
     window.start_recording(out)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (window.last_stats and (window.last_stats.recording_rows or 0) >= 3):
+    while time.monotonic() < deadline and not (window.presenter.last_stats and (window.presenter.last_stats.recording_rows or 0) >= 3):
         app.processEvents()
         time.sleep(0.01)
-    config = window.worker.config                     # what the worker loaded before recording began
+    config = window.loaded_config                     # what the worker said it loaded before recording began
     window.close()
     rows = list(csv.DictReader(out.open()))
     assert len(rows) >= 3 and last_column in rows[0] and f"x_{int(last_column[2:]) + 1}" not in rows[0]

@@ -27,8 +27,8 @@ original = MainWindow.on_frame
 
 def counting_on_frame(self, image, stats) -> None:
     original(self, image, stats)
-    if self.frames_shown % 100 == 0:
-        samples.append((self.frames_shown, sys.getrefcount(None), sys.getrefcount(True)))
+    if self.presenter.frames_shown % 100 == 0:
+        samples.append((self.presenter.frames_shown, sys.getrefcount(None), sys.getrefcount(True)))
 
 
 MainWindow.on_frame = counting_on_frame

@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", type=int, choices=(68, 98),
                    help="landmark layout (default: 68; the window remembers the last choice)")
     p.add_argument("--model", choices=MODEL_SIZES,
-                   help="shipped model: default, or small (faster per face, a little less accurate); "
+                   help="shipped model: default; small (faster per face, a little less accurate); accurate "
+                        "(MediaPipe's face-mesh trunk fine-tuned: the most accurate, slower per face); "
                         "the window remembers the last choice")
     p.add_argument("--weights", type=Path, help="model checkpoint (default: the shipped one for --points and --model)")
     p.add_argument("--csv", type=Path, help="record landmark tracks to this CSV file from the start")

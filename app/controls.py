@@ -110,10 +110,10 @@ class ControlPanel(QWidget):
         self.points_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Landmarks", self.points_combo)
         self.size_combo = QComboBox()
-        for size, label in (("default", "default"), ("small", "small (faster)")):
+        for size, label in (("default", "default"), ("small", "small (faster)"), ("accurate", "accurate (slower)")):
             self.size_combo.addItem(label, size)
             disable_if_missing(self.size_combo, default_weights_path(config.points, size))
-        self.size_combo.setCurrentIndex(0 if config.model == "default" else 1)
+        self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(config.model)))
         self.size_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Model", self.size_combo)
         return group

@@ -27,7 +27,10 @@ class ModelConfig:
 
     num_points: int = 68
     input_size: int = 128          # 128 (default) or 256; heatmaps are input_size / 4
-    width: float = 1.0             # MobileNetV2 width multiplier
+    # "mobilenetv2" (MobileFAN's own encoder), or "face_mesh": the trunk of MediaPipe's face-landmark
+    # network (core/face_mesh_net.py; 192 px, trained by its authors on far more faces than ours)
+    encoder: str = "mobilenetv2"
+    width: float = 1.0             # MobileNetV2 width multiplier (mobilenetv2 only)
     deconv_channels: int = 128     # channels of each of the three stride-2 deconvolutions
     heatmap_sigma: float = 1.5     # Gaussian sigma in heatmap pixels used for training targets
     landmark_scale: float = DEFAULT_LANDMARK_SCALE   # crop side / landmark extent
@@ -125,9 +128,11 @@ class ClockConfig:
 DETECTOR_RANGES = ("auto", "short", "full")
 # Inference back-ends (core/runtimes.py); named here so that choosing one needs no torch.
 RUNTIMES = ("torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
-# Shipped model sizes: "default" (MobileNetV2 width 1.0, 128 px) and "small" (width 0.5, 96 px:
-# faster per face, a little less accurate; weights/MODEL_CARD.md).
-MODEL_SIZES = ("default", "small")
+# Shipped model sizes: "default" (MobileNetV2 width 1.0, 128 px), "small" (width 0.5, 96 px:
+# faster per face, a little less accurate) and "accurate" (MediaPipe's face-mesh trunk, 192 px, the
+# distillation teacher; weights/MODEL_CARD.md).
+MODEL_SIZES = ("default", "small", "accurate")
+ENCODERS = ("mobilenetv2", "face_mesh")
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,25 @@ class Block(nn.Module):
         return self.act(x + y)
 
 
+class FaceMeshTrunk(nn.Module):
+    """The shared trunk: (N, 3, S, S) RGB in [0, 1] -> (N, 128, S/32, S/32). MobileFAN's
+    `encoder="face_mesh"` (core/model.py) is this, with the wheel's weights to start from."""
+
+    out_channels = TRUNK_CHANNELS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv2d_1 = nn.Conv2d(3, 16, 3, 2, 0)
+        self.p_re_lu_1 = nn.PReLU(16)
+        self.trunk_blocks = nn.ModuleList(Block(cin, cout, s) for *_, cin, cout, s in _TRUNK)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.p_re_lu_1(self.conv2d_1(same_pad(x, 2)))
+        for block in self.trunk_blocks:
+            x = block(x)
+        return x
+
+
 class FaceMeshNet(nn.Module):
     """`forward(x)` -> (mesh (N, 1404): 468 x (x, y, z) in input pixels, face-flag logit (N, 1));
     `trunk(x)` -> the (N, 128, S/32, S/32) features the teacher's decoder reads.
@@ -73,9 +92,7 @@ class FaceMeshNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.conv2d_1 = nn.Conv2d(3, 16, 3, 2, 0)
-        self.p_re_lu_1 = nn.PReLU(16)
-        self.trunk_blocks = nn.ModuleList(Block(cin, cout, s) for *_, cin, cout, s in _TRUNK)
+        self.trunk = FaceMeshTrunk()
         self.mesh_blocks = nn.ModuleList(Block(cin, cout, s) for *_, cin, cout, s in _MESH)
         self.conv2d_19 = nn.Conv2d(128, 32, 1)
         self.p_re_lu_19 = nn.PReLU(32)
@@ -86,12 +103,6 @@ class FaceMeshNet(nn.Module):
         self.p_re_lu_27 = nn.PReLU(32)
         self.flag_block_32 = Block(32, 32, 1)                 # depthwise_conv2d_24, conv2d_30, p_re_lu_28
         self.conv2d_31 = nn.Conv2d(32, 1, 3, 3, 0)
-
-    def trunk(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.p_re_lu_1(self.conv2d_1(same_pad(x, 2)))
-        for block in self.trunk_blocks:
-            x = block(x)
-        return x
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features = self.trunk(x)
@@ -109,10 +120,10 @@ class FaceMeshNet(nn.Module):
 
 def tflite_names() -> dict[str, str]:
     """This module's parameter prefixes -> the TFLite graph's layer names (for loading its weights)."""
-    names = {"conv2d_1": "conv2d_1", "p_re_lu_1": "p_re_lu_1", "conv2d_19": "conv2d_19",
+    names = {"trunk.conv2d_1": "conv2d_1", "trunk.p_re_lu_1": "p_re_lu_1", "conv2d_19": "conv2d_19",
              "p_re_lu_19": "p_re_lu_19", "conv2d_21": "conv2d_21", "conv2d_29": "conv2d_29",
              "p_re_lu_27": "p_re_lu_27", "conv2d_31": "conv2d_31"}
-    for group, table in (("trunk_blocks", _TRUNK), ("mesh_blocks", _MESH), ("flag_blocks", _FLAG)):
+    for group, table in (("trunk.trunk_blocks", _TRUNK), ("mesh_blocks", _MESH), ("flag_blocks", _FLAG)):
         for i, (dw, pw, act, *_) in enumerate(table):
             names.update({f"{group}.{i}.depthwise": dw, f"{group}.{i}.pointwise": pw, f"{group}.{i}.act": act})
     for block, (dw, pw, act) in (("mesh_block_32", ("depthwise_conv2d_18", "conv2d_20", "p_re_lu_20")),

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.config import CHECKPOINT_FORMAT_VERSION, ModelConfig
+from core.config import CHECKPOINT_FORMAT_VERSION, ENCODERS, ModelConfig
+from core.face_mesh_net import FaceMeshTrunk
 from core.weights import WeightsError
 
 # (expansion t, output channels c, repeats n, first stride s), as in the MobileNetV2 paper.
@@ -75,7 +76,11 @@ class MobileNetV2Encoder(nn.Module):
 
 class MobileFAN(nn.Module):
     """Heatmap regressor; `forward_with_features` also returns the three
-    deconvolution outputs (strides 16, 8, 4) used by feature distillation."""
+    deconvolution outputs (strides 16, 8, 4) used by feature distillation.
+
+    The encoder is MobileNetV2 (the paper's student), or the trunk of MediaPipe's face-landmark
+    network (`encoder="face_mesh"`: the teacher, which starts from the weights its authors
+    trained; training/tflite_weights.py)."""
 
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
@@ -83,8 +88,10 @@ class MobileFAN(nn.Module):
             raise ValueError(f"num_points must be 68 or 98, got {config.num_points}")
         if config.input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32, got {config.input_size}")
+        if config.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {config.encoder!r}")
         self.config = config
-        self.encoder = MobileNetV2Encoder(config.width)
+        self.encoder = MobileNetV2Encoder(config.width) if config.encoder == "mobilenetv2" else FaceMeshTrunk()
         deconvs = []
         cin = self.encoder.out_channels
         for _ in range(3):
@@ -97,9 +104,14 @@ class MobileFAN(nn.Module):
         self.deconvs = nn.ModuleList(deconvs)
         self.head = nn.Conv2d(cin, config.num_points, 1)
         # Input normalisation lives in the network so every runtime (eager,
-        # TorchScript, ONNX) takes the same raw 0..255 RGB tensor.
-        self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1) * 255)
-        self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255)
+        # TorchScript, ONNX) takes the same raw 0..255 RGB tensor: ImageNet statistics for
+        # MobileNetV2, [0, 1] for the face-mesh trunk (as MediaPipe feeds it).
+        if config.encoder == "mobilenetv2":
+            mean, std = torch.tensor([0.485, 0.456, 0.406]) * 255, torch.tensor([0.229, 0.224, 0.225]) * 255
+        else:
+            mean, std = torch.zeros(3), torch.full((3,), 255.0)
+        self.register_buffer("mean", mean.view(1, 3, 1, 1))
+        self.register_buffer("std", std.view(1, 3, 1, 1))
 
     def forward_with_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         x = self.encoder((x - self.mean) / self.std)

@@ -59,6 +59,6 @@ def test_every_weight_comes_from_the_wheel_and_a_wrong_one_shows():
     x = torch.from_numpy(np.random.default_rng(0).uniform(0, 1, (1, 3, 192, 192)).astype(np.float32))
     with torch.no_grad():
         before = net(x)[0]
-        net.trunk_blocks[5].pointwise.weight.mul_(1.05)
+        net.trunk.trunk_blocks[5].pointwise.weight.mul_(1.05)
         after = net(x)[0]
     assert (after - before).abs().max() > 0.05

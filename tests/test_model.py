@@ -93,3 +93,30 @@ def test_checkpoint_records_the_crop_framing_and_old_ones_get_the_shipped_framin
     del payload["model_config"]["landmark_scale"]           # as written before the field existed
     torch.save(payload, tmp_path / "old.pt")
     assert load_checkpoint(tmp_path / "old.pt").model.config.landmark_scale == 1.35
+
+
+def test_the_face_mesh_encoder_starts_from_mediapipes_trunk_and_round_trips(tmp_path):
+    """`encoder="face_mesh"` (the teacher, --model accurate): MediaPipe's trunk at 192 px under
+    MobileFAN's decoder; the trunk's features are the wheel's network's own, and the config
+    travels in the checkpoint."""
+    from training.tflite_weights import load_face_mesh_net
+    cfg = ModelConfig(encoder="face_mesh", input_size=192, deconv_channels=32)
+    model = MobileFAN(cfg).eval()
+    net = load_face_mesh_net()
+    model.encoder.load_state_dict(net.trunk.state_dict())
+    x = torch.rand(2, 3, 192, 192) * 255
+    with torch.no_grad():
+        heatmaps, feats = model.forward_with_features(x)
+        # MobileFAN feeds the trunk 0..255 / 255: exactly what MediaPipe's network sees.
+        assert torch.allclose(model.encoder((x - model.mean) / model.std), net.trunk(x / 255), atol=1e-5)
+    assert heatmaps.shape == (2, 68, 48, 48) and [f.shape[-1] for f in feats] == [12, 24, 48]
+    save_checkpoint(model, tmp_path / "t.pt", half=False)
+    loaded = load_checkpoint(tmp_path / "t.pt").model
+    assert loaded.config == cfg and loaded.config.encoder == "face_mesh"
+    with torch.no_grad():
+        assert torch.allclose(loaded(x), model(x), atol=1e-5)
+
+
+def test_an_unknown_encoder_is_refused():
+    with pytest.raises(ValueError, match="encoder"):
+        MobileFAN(ModelConfig(encoder="resnet"))

@@ -63,6 +63,8 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     teacher: str | None = None       # distil from this checkpoint's hidden features
     init: str | None = None          # start from these weights (fine-tuning); must match the architecture
+    pretrained: bool = False         # encoder face_mesh: start from MediaPipe's trained trunk (in its wheel)
+    encoder_lr_scale: float = 1.0    # the encoder's learning rate x this (0 freezes it): fine-tune a trunk gently
     fa_weight: float = 0.01          # feature-aligned distillation weight (the authors' 0.01)
     fs_weight: float = 0.01          # feature-similarity distillation weight (the authors' 0.01)
     fa_levels: tuple[int, ...] = (0, 1, 2)   # decoder stages whose features are aligned (all three, as the paper)
@@ -164,8 +166,7 @@ class TrainingRun:
         self.model = self._build_student().to(self.device)
         self.crops = FaceCrops(self.train_samples, cfg.model, AugmentConfig(), seed=cfg.seed)
         self.teacher, self.adapters = self._build_teacher()
-        params = list(self.model.parameters()) + (list(self.adapters.parameters()) if self.adapters else [])
-        self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         weights = person_weights(self.train_samples) * closed_eye_weights(self.train_samples, cfg.closed_eye_boost)
         self.weights = weights / weights.sum()
         self.point_weights = point_weights(cfg.model.num_points, cfg.eye_weight).to(self.device) \
@@ -176,8 +177,25 @@ class TrainingRun:
         if resume and self.state_path.exists():
             self._restore()
 
+    def _param_groups(self) -> list[dict]:
+        """The encoder at `encoder_lr_scale` x the learning rate (frozen at 0), the rest at 1x."""
+        encoder = list(self.model.encoder.parameters())
+        rest = [p for n, p in self.model.named_parameters() if not n.startswith("encoder.")]
+        rest += list(self.adapters.parameters()) if self.adapters else []
+        if self.cfg.encoder_lr_scale == 0:
+            for p in encoder:
+                p.requires_grad_(False)
+            return [{"params": rest, "lr_scale": 1.0}]
+        return [{"params": encoder, "lr_scale": self.cfg.encoder_lr_scale}, {"params": rest, "lr_scale": 1.0}]
+
     def _build_student(self) -> MobileFAN:
         model = MobileFAN(self.cfg.model)
+        if self.cfg.pretrained:
+            if self.cfg.model.encoder != "face_mesh":
+                raise TrainingError("--pretrained starts the face_mesh encoder from MediaPipe's weights; "
+                                    "use it with --encoder face_mesh")
+            from training.tflite_weights import load_face_mesh_net
+            model.encoder.load_state_dict(load_face_mesh_net().trunk.state_dict())
         if self.cfg.init:
             start = load_checkpoint(self.cfg.init, expected_points=self.cfg.model.num_points).model
             if start.config != self.cfg.model:
@@ -238,7 +256,7 @@ class TrainingRun:
                                   cfg.model.heatmap_size, cfg.model.heatmap_sigma)
         lr = learning_rate(cfg, step, self.total_steps)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         heatmaps, features = self.model.forward_with_features(images)
         loss_hm = heatmap_loss(heatmaps, targets, point_weights=self.point_weights)
         loss = loss_hm
@@ -284,7 +302,8 @@ class TrainingRun:
         if metrics["nme"] < self.best or not (self.out / "best.pt").exists():
             self.best = min(self.best, metrics["nme"])
             save_checkpoint(self.model, self.out / "best.pt", meta={
-                "role": "student" if self.cfg.model.width <= 1.0 else "teacher", "epoch": self.epoch + 1,
+                "role": "teacher" if self.cfg.model.encoder == "face_mesh" or self.cfg.model.width > 1.0
+                else "student", "epoch": self.epoch + 1,
                 "val_nme_people": metrics["nme"], "distilled_from": self.cfg.teacher,
                 "train_config": asdict(self.cfg)})
 

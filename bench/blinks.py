@@ -1,14 +1,20 @@
-"""Blink detection against closures labelled by hand (bench/data/blink_labels.json).
+"""Eyelids: the app's eye aspect ratio against dlib's, and blinks against closures labelled by hand.
 
-    python -m bench.blinks --videos DIR [--points 68] [--weights PATH]
+    python -m bench.blinks --videos DIR [--model default small accurate] [--weights PATH]
 
-For each labelled video found under DIR (searched recursively by file name):
-the app's `blink` flag frame by frame, and the same blink detector fed by
-dlib's 68 points (the label teacher) as a reference. Event level: a flagged
-run of frames is a true positive if it overlaps a labelled closure;
-precision = true flagged runs / flagged runs, recall = labelled closures hit /
-labelled closures. Frame level: closed frames against flagged frames, leaving
-out the ranges labelled ambiguous. Needs requirements-train.txt (dlib).
+For each labelled video (bench/data/blink_labels.json) found under DIR
+(searched recursively by file name), and each model:
+- EAR, frame by frame: the app's (mean of both eyes, from the unsmoothed
+  points) against dlib's (its 68-point predictor on its own HOG detector,
+  the label teacher) on frames where both found one face: the least-squares
+  slope of ours on dlib's and Pearson's r. Slope 1 means our lids open and
+  close as far as dlib's; below 1 they barely move.
+- Blinks: the app's `blink` flag and the same blink detector fed by dlib's
+  points. Event level: a flagged run of frames is a true positive if it
+  overlaps a labelled closure; precision = true flagged runs / flagged runs,
+  recall = labelled closures hit / labelled closures. Frame level: closed
+  frames against flagged frames, leaving out the ranges labelled ambiguous.
+Needs requirements-train.txt (dlib).
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.config import BlinkConfig, PipelineConfig, SmoothingConfig
+from core.config import MODEL_SIZES, BlinkConfig, PipelineConfig, SmoothingConfig
 from core.face_measures import BlinkDetector, eye_aspect_ratios
 from core.pipeline import LandmarkPipeline
 from core.sources import open_source
@@ -60,51 +66,79 @@ def scores(flags: np.ndarray, closed: list[list[int]], ambiguous: list[list[int]
             "frame_recall": tp / max(int((truth & keep).sum()), 1)}
 
 
-def flags_ours(video: Path, points: int, weights: Path | None) -> np.ndarray:
-    pipe = LandmarkPipeline(PipelineConfig(points=points, weights=weights, smoothing=SmoothingConfig(enabled=False)))
+def run_ours(video: Path, points: int, model: str, weights: Path | None) -> tuple[np.ndarray, np.ndarray]:
+    """(blink flags, mean EAR or NaN) per frame, as the app computes them."""
+    pipe = LandmarkPipeline(PipelineConfig(points=points, model=model, weights=weights,
+                                           smoothing=SmoothingConfig(enabled=False)))
     pipe.prepare_for_source(live=False)
-    flags = []
+    flags, ears = [], []
     for frame in open_source(video):
         result = pipe.process(frame.image, frame.timestamp)
+        face = result.faces[0] if len(result.faces) == 1 else None
         flags.append(bool(result.faces and result.faces[0].blink))
+        ears.append((face.ear_left + face.ear_right) / 2 if face is not None else np.nan)
     pipe.close()
-    return np.array(flags)
+    return np.array(flags), np.array(ears)
 
 
-def flags_dlib(video: Path) -> np.ndarray:
+def run_dlib(video: Path) -> tuple[np.ndarray, np.ndarray]:
     from training.teachers import LabelTeacher
     teacher = LabelTeacher()
     blinks = BlinkDetector(BlinkConfig())
-    flags = []
+    flags, ears = [], []
     for frame in open_source(video):
         faces = teacher.plain(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY))
-        if not faces:
+        if len(faces) != 1:
             flags.append(False)
+            ears.append(np.nan)
             continue
-        pts = faces[0].astype(float)
-        flags.append(blinks.update(float(np.mean(eye_aspect_ratios(pts))), frame.timestamp))
-    return np.array(flags)
+        ear = float(np.mean(eye_aspect_ratios(faces[0].astype(float))))
+        flags.append(blinks.update(ear, frame.timestamp))
+        ears.append(ear)
+    return np.array(flags), np.array(ears)
+
+
+def slope_and_r(ours: np.ndarray, dlib: np.ndarray) -> tuple[float, float, int]:
+    """Least-squares slope of ours on dlib's, Pearson's r, and the frames both measured."""
+    both = np.isfinite(ours) & np.isfinite(dlib)
+    x, y = dlib[both], ours[both]
+    if len(x) < 3:
+        return float("nan"), float("nan"), int(both.sum())
+    slope = float(np.polyfit(x, y, 1)[0])
+    return slope, float(np.corrcoef(x, y)[0, 1]), int(both.sum())
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--videos", type=Path, required=True, help="folder searched for the labelled videos")
     parser.add_argument("--points", type=int, default=68)
-    parser.add_argument("--weights", type=Path)
+    parser.add_argument("--model", nargs="+", default=["default"], choices=MODEL_SIZES,
+                        help="shipped model size(s), each measured on the same videos")
+    parser.add_argument("--weights", type=Path, help="a checkpoint instead of the shipped models")
+    parser.add_argument("--ear-only", nargs="*", default=[], metavar="FILE",
+                        help="more videos under --videos for the EAR comparison only (no labelled closures)")
     args = parser.parse_args(argv)
-    labels = json.loads(LABELS.read_text())["videos"]
-    print("| video | frames | closures labelled | landmarks | flagged runs | event precision | event recall | "
-          "frame precision | frame recall |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    labels = json.loads(LABELS.read_text())["videos"] + [{"file": f, "closed": None} for f in args.ear_only]
+    print("| video | frames | closures labelled | landmarks | EAR slope vs dlib | EAR r | frames compared | "
+          "flagged runs | event precision | event recall | frame precision | frame recall |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    models = [(f"weights {args.weights.name}", "default")] if args.weights else [(m, m) for m in args.model]
     for item in labels:
         found = sorted(args.videos.rglob(item["file"]))
         if not found:
             print(f"| {item['file']} | not found under {args.videos} |")
             continue
-        for name, flags in (("ours", flags_ours(found[0], args.points, args.weights)), ("dlib", flags_dlib(found[0]))):
+        reference = run_dlib(found[0])
+        rows = [(name, run_ours(found[0], args.points, size, args.weights)) for name, size in models]
+        for name, (flags, ears) in rows + [("dlib", reference)]:
+            slope, r, both = slope_and_r(ears, reference[1])
+            head = f"| {item['file']} | {len(flags)} | {len(item['closed'] or [])} | {name} | {slope:.2f} | {r:.3f} | {both}"
+            if item["closed"] is None:
+                print(head + " | - | - | - | - | - |")
+                continue
             s = scores(flags, item["closed"], item["ambiguous"])
-            print(f"| {item['file']} | {len(flags)} | {s['events']} | {name} | {s['runs']} | {s['event_precision']:.2f} | "
-                  f"{s['event_recall']:.2f} | {s['frame_precision']:.2f} | {s['frame_recall']:.2f} |")
+            print(f"{head} | {s['runs']} | {s['event_precision']:.2f} | {s['event_recall']:.2f} | "
+                  f"{s['frame_precision']:.2f} | {s['frame_recall']:.2f} |")
 
 
 if __name__ == "__main__":

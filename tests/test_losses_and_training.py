@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -215,3 +216,42 @@ def test_fine_tuning_ablation_students_take_the_starting_weights_architecture(tm
                    "--threads", "1"])
     meta = load_checkpoint(tmp_path / "abl" / "FA_s0" / "last.pt").meta["train_config"]
     assert meta["init"] == str(start) and meta["model"]["deconv_channels"] == 24 and meta["fa_weight"] == 0.01
+
+
+def test_every_stage_has_its_own_adapter():
+    """The authors' code reuses its second adapter at the third stage (a bug we do not copy)."""
+    adapters = FeatureAdapters([16, 16, 16], [32, 32, 32])
+    weights = [conv[0].weight for conv in adapters.convs]
+    assert len({w.data_ptr() for w in weights}) == 3
+    x = [torch.rand(2, 16, 4, 4)] * 3
+    with torch.no_grad():
+        weights[2].add_(1.0)
+        out = adapters(x)
+    assert not torch.allclose(out[1], out[2])          # stage 3 answers to its own adapter only
+
+
+def test_soft_targets_are_the_teachers_points_drawn_on_the_students_grid():
+    """A teacher at 192 px (48x48 maps) and a student at 128 px (32x32): a teacher peak at
+    teacher input pixel (95.5, 47.5) is the student's input pixel (63.5, 31.5), drawn with the
+    student's sigma; the same peak decoded from the drawn target lands there again."""
+    from core.heatmap import decode_heatmaps, heatmap_to_input
+    from training.targets import render_heatmaps
+    from training.train import soft_targets
+    teacher, student = ModelConfig(encoder="face_mesh", input_size=192), ModelConfig()
+    peak_hm = torch.tensor([[[(95.5 + 0.5) / 4 - 0.5, (47.5 + 0.5) / 4 - 0.5]]])      # teacher heatmap pixels
+    maps = render_heatmaps(peak_hm.repeat(1, 68, 1), teacher.heatmap_size, teacher.heatmap_sigma)
+    target = soft_targets(maps, student, teacher)
+    assert target.shape == (1, 68, 32, 32)
+    points, _ = decode_heatmaps(target.numpy())
+    assert np.allclose(heatmap_to_input(points, 128, 32)[0, 0], [63.5, 31.5], atol=0.05)
+    expected = render_heatmaps(torch.tensor([[[(63.5 + 0.5) / 4 - 0.5, (31.5 + 0.5) / 4 - 0.5]]]), 32, 1.5)
+    assert torch.allclose(target[0, 0], expected[0, 0], atol=1e-3)
+
+
+def test_training_with_the_teachers_answers_as_targets(tmp_path):
+    manifest = tiny_corpus(tmp_path)
+    teacher_best = train(small_run(tmp_path, manifest, tmp_path / "teacher", width=0.5, deconv_channels=24))
+    student_best = train(replace(small_run(tmp_path, manifest, tmp_path / "student", teacher=str(teacher_best)),
+                                 soft_weight=1.0, fa_weight=0.0, fs_weight=0.0))
+    log = [json.loads(line) for line in (tmp_path / "student" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss_soft"] > 0 and np.isfinite(log[-1]["val_nme"]) and student_best.exists()

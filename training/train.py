@@ -70,6 +70,10 @@ class TrainConfig:
     fa_levels: tuple[int, ...] = (0, 1, 2)   # decoder stages whose features are aligned (all three, as the paper)
     fs_levels: tuple[int, ...] = (0, 1, 2)   # decoder stages whose similarity is distilled
     plain_adapters: bool = False     # 1x1 conv adapters without BN + ReLU (this project's earlier rounds)
+    # The teacher's answers as targets beside the labels' (same layout only): its points on every
+    # augmented view (also the turned, small and degraded ones dlib never labelled), drawn as the
+    # labels are (training/train.soft_targets).
+    soft_weight: float = 0.0
     eye_weight: float = 1.0          # heatmap loss weight of the eye points (the others 1; renormalised to mean 1)
     closed_eye_boost: float = 1.0    # sampling weight x this for faces whose labels have the eyes closed
     epochs: int = 40
@@ -118,6 +122,20 @@ def point_weights(num_points: int, eye_weight: float) -> torch.Tensor:
 
 def epoch_indices(weights: np.ndarray, size: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng((seed, 10_000 + epoch)).choice(len(weights), size=size, p=weights)
+
+
+def soft_targets(teacher_heatmaps: torch.Tensor, student: ModelConfig, teacher: ModelConfig) -> torch.Tensor:
+    """The teacher's answer as the student's target: its heatmaps decoded to points as the app
+    decodes them (DARK, core/heatmap.py), moved to the student's grid (the two see the same crop
+    at different sizes) and drawn as the labels are, with the student's sigma. Drawing the
+    points, rather than resizing the teacher's maps, keeps one target shape for both terms."""
+    from core.heatmap import decode_heatmaps, heatmap_to_input, input_to_heatmap
+    points, _ = decode_heatmaps(teacher_heatmaps.detach().float().cpu().numpy())
+    in_teacher = heatmap_to_input(points, teacher.input_size, teacher.heatmap_size)
+    in_student = (in_teacher + 0.5) * (student.input_size / teacher.input_size) - 0.5
+    grid = input_to_heatmap(in_student, student.input_size, student.heatmap_size)
+    return render_heatmaps(torch.from_numpy(grid).to(teacher_heatmaps.device), student.heatmap_size,
+                           student.heatmap_sigma)
 
 
 def learning_rate(cfg: TrainConfig, step: int, total: int) -> float:
@@ -209,6 +227,9 @@ class TrainingRun:
             return None, None
         # Only hidden features are distilled, so a 68-point teacher can teach a 98-point student.
         teacher = load_checkpoint(self.cfg.teacher).model.to(self.device).eval()
+        if self.cfg.soft_weight and teacher.config.num_points != self.cfg.model.num_points:
+            raise TrainingError(f"--soft-weight: the teacher answers {teacher.config.num_points} points, the student "
+                                f"{self.cfg.model.num_points}; only hidden features transfer across layouts")
         for p in teacher.parameters():
             p.requires_grad_(False)
         levels = len(self.cfg.fa_levels)
@@ -262,7 +283,7 @@ class TrainingRun:
         loss = loss_hm
         if self.teacher is not None:
             with torch.no_grad():
-                teacher_features = self._teacher_features(images, features)
+                teacher_heatmaps, teacher_features = self._teacher_features(images, features)
             loss_fa = feature_aligned_loss(self.adapters([features[i] for i in cfg.fa_levels]),
                                            [teacher_features[i] for i in cfg.fa_levels])
             loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
@@ -270,23 +291,31 @@ class TrainingRun:
             loss = loss + cfg.fa_weight * loss_fa + cfg.fs_weight * loss_fs
             sums["fa"] += loss_fa.item()
             sums["fs"] += loss_fs.item()
+            if cfg.soft_weight:
+                loss_soft = heatmap_loss(heatmaps, soft_targets(teacher_heatmaps, cfg.model, self.teacher.config),
+                                         point_weights=self.point_weights)
+                loss = loss + cfg.soft_weight * loss_soft
+                sums["soft"] += loss_soft.item()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         sums["heatmap"] += loss_hm.item()
         return lr
 
-    def _teacher_features(self, images: torch.Tensor, student_features: list[torch.Tensor]) -> list[torch.Tensor]:
-        """The teacher's features of the same crops. A teacher trained at another input size (a
-        128 px teacher for a 96 px student) sees the crops resized to its size, and its features
-        are resized to the student's grids, so both look at the same face at the same places."""
+    def _teacher_features(self, images: torch.Tensor, student_features: list[torch.Tensor]
+                          ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The teacher's heatmaps and features of the same crops. A teacher trained at another
+        input size (a 192 px teacher for a 128 px student) sees the crops resized to its size, and
+        its features are resized to the student's grids, so both look at the same face at the
+        same places."""
         size = self.teacher.config.input_size
         if images.shape[-1] != size:
-            images = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
-        _, features = self.teacher.forward_with_features(images)
-        return [t if t.shape[-2:] == s.shape[-2:] else
-                torch.nn.functional.interpolate(t, size=s.shape[-2:], mode="bilinear", align_corners=False)
-                for t, s in zip(features, student_features)]
+            images = torch.nn.functional.interpolate(images, size=(size, size), mode="bilinear", align_corners=False,
+                                                     antialias=images.shape[-1] > size)
+        heatmaps, features = self.teacher.forward_with_features(images)
+        return heatmaps, [t if t.shape[-2:] == s.shape[-2:] else
+                          torch.nn.functional.interpolate(t, size=s.shape[-2:], mode="bilinear", align_corners=False)
+                          for t, s in zip(features, student_features)]
 
     def _end_epoch(self, sums: dict[str, float], steps: int) -> None:
         metrics = {"nme": float("nan")}
@@ -314,7 +343,7 @@ class TrainingRun:
         steps_this_run = 0
         while self.epoch < cfg.epochs:
             self.model.train()
-            sums = {"heatmap": 0.0, "fa": 0.0, "fs": 0.0}
+            sums = {"heatmap": 0.0, "fa": 0.0, "fs": 0.0, "soft": 0.0}
             steps = 0
             bar = tqdm(self._loader(self.epoch, self.batch), desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                        initial=self.batch, total=self.steps_per_epoch, leave=False)

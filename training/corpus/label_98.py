@@ -95,11 +95,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--consistent", action=argparse.BooleanOptionalAction, default=True,
                         help="the 68 shared points from the 68-point teacher, the other 30 placed around them "
                              "(default); --no-consistent keeps the mesh's own 98 points")
+    parser.add_argument("--manifest", default="manifest.jsonl",
+                        help="the 68-point manifest in --cache to relabel (e.g. manifest_eyes.jsonl: eyelid labels)")
+    parser.add_argument("--out", default="manifest98.jsonl", help="the 98-point manifest written in --cache")
     args = parser.parse_args(argv)
 
     labeller = MeshLabeller()
     kept, stats, skipped = [], [], 0
-    for rec in tqdm(read_manifest(args.cache / "manifest.jsonl"), desc="face mesh", unit="face"):
+    for rec in tqdm(read_manifest(args.cache / args.manifest), desc="face mesh", unit="face"):
         pts68 = rec.points_array()
         try:
             pts98 = labeller.label(read_rgb(args.cache / rec.image), pts68)
@@ -116,8 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         labels = consistent_98(pts98, pts68) if args.consistent else pts98
         kept.append(replace(rec, points=np.round(labels, 2).tolist(),
                             extra={**rec.extra, "mesh_vs_dlib": round(d["all"], 4)}))
-    write_manifest(args.cache / "manifest98.jsonl", kept)
-    print(f"kept {len(kept)} faces, skipped {skipped} -> {args.cache / 'manifest98.jsonl'}")
+    write_manifest(args.cache / args.out, kept)
+    print(f"kept {len(kept)} faces, skipped {skipped} -> {args.cache / args.out}")
     if args.check and kept:
         print("\nmesh-derived WFLW vs dlib 68 (mean distance / interocular, corresponding points)")
         print("| group | mean | p90 |\n|---|---|---|")

@@ -43,9 +43,14 @@ def target_pose(rng: np.random.Generator, own_yaw: float, max_turn: float) -> tu
 
 
 def synthesize_corpus(cache: Path, views: int, max_turn: float, frame_step: int, seed: int,
-                      sheet: Path | None = None) -> Path:
-    records = read_manifest(cache / "manifest.jsonl")
-    out_dir = cache / "synth"
+                      sheet: Path | None = None, manifest: str = "manifest.jsonl",
+                      out: str | None = None) -> Path:
+    """Writes `out` (default: `<manifest stem>_synth.jsonl`, views under `synth/`, or `synth_<stem>/`
+    for another manifest, e.g. one with eyelid labels: training/eyelids.py)."""
+    records = read_manifest(cache / manifest)
+    stem = Path(manifest).stem
+    folder = "synth" if manifest == "manifest.jsonl" else f"synth_{stem}"
+    out_dir = cache / folder
     out_dir.mkdir(exist_ok=True)
     rng = np.random.default_rng(seed)
     mesher = FaceMesh3D()
@@ -74,13 +79,13 @@ def synthesize_corpus(cache: Path, views: int, max_turn: float, frame_step: int,
                                                       "yaw_mesh": round(own_yaw + d_yaw, 1)})
             # Keep only the face's neighbourhood: a face-centred copy, as the packer makes.
             patch, packed = pack_record(cv2.cvtColor(view, cv2.COLOR_RGB2BGR), moved, margin=2.0, face_px=200)
-            name = f"synth/{i:06d}_{v}.jpg"
+            name = f"{folder}/{i:06d}_{v}.jpg"
             cv2.imwrite(str(cache / name), patch, [cv2.IMWRITE_JPEG_QUALITY, 92])
             added.append(replace(packed, image=name))
             if sheet is not None and len(tiles) < 48 and (i + v) % 7 == 0:
                 tiles.append(labelled_tile(view, labels, LAYOUT_68, 1.6, 160, upright=False))
     mesher.close()
-    path = cache / "manifest_synth.jsonl"
+    path = cache / (out or f"{stem}_synth.jsonl")
     write_manifest(path, records + added)
     log.info("%d synthesised views of %d training faces -> %s", len(added), len(added) // max(views, 1), path)
     if sheet is not None and tiles:
@@ -96,9 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frame-step", type=int, default=4, help="turn every n-th video frame (photos: all)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of synthesised views here")
+    parser.add_argument("--manifest", default="manifest.jsonl", help="the manifest (in --cache) to add views to")
+    parser.add_argument("--out", help="the manifest written (default: <manifest stem>_synth.jsonl)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    synthesize_corpus(args.cache, args.views, args.max_turn, args.frame_step, args.seed, args.sheet)
+    synthesize_corpus(args.cache, args.views, args.max_turn, args.frame_step, args.seed, args.sheet,
+                      args.manifest, args.out)
 
 
 if __name__ == "__main__":

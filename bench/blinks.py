@@ -98,6 +98,33 @@ def run_dlib(video: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(flags), np.array(ears)
 
 
+# MediaPipe's refined mesh, its six EAR points per eye (dlib's order: corner, upper, upper, corner,
+# lower, lower): the reference our eyelid labels come from (training/eyelids.py).
+MESH_EAR = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
+
+
+def run_mesh(video: Path) -> tuple[np.ndarray, np.ndarray]:
+    """MediaPipe's refined face mesh with its own tracking: blink flags and mean EAR per frame."""
+    from mediapipe.python.solutions import face_mesh
+    from core.face_measures import eye_aspect_ratio
+    mesh = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True)
+    blinks = BlinkDetector(BlinkConfig())
+    flags, ears = [], []
+    for frame in open_source(video):
+        h, w = frame.image.shape[:2]
+        found = mesh.process(frame.image).multi_face_landmarks
+        if not found:
+            flags.append(False)
+            ears.append(np.nan)
+            continue
+        pts = np.array([[p.x * w, p.y * h] for p in found[0].landmark])
+        ear = float(np.mean([eye_aspect_ratio(pts, eye) for eye in MESH_EAR]))
+        flags.append(blinks.update(ear, frame.timestamp))
+        ears.append(ear)
+    mesh.close()
+    return np.array(flags), np.array(ears)
+
+
 def slope_and_r(ours: np.ndarray, dlib: np.ndarray) -> tuple[float, float, int]:
     """Least-squares slope of ours on dlib's, Pearson's r, and the frames both measured."""
     both = np.isfinite(ours) & np.isfinite(dlib)
@@ -130,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
             continue
         reference = run_dlib(found[0])
         rows = [(name, run_ours(found[0], args.points, size, args.weights)) for name, size in models]
+        rows.append(("MediaPipe refined mesh", run_mesh(found[0])))
         for name, (flags, ears) in rows + [("dlib", reference)]:
             slope, r, both = slope_and_r(ears, reference[1])
             head = f"| {item['file']} | {len(flags)} | {len(item['closed'] or [])} | {name} | {slope:.2f} | {r:.3f} | {both}"

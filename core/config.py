@@ -127,7 +127,8 @@ class ClockConfig:
 
 DETECTOR_RANGES = ("auto", "short", "full")
 # Inference back-ends (core/runtimes.py); named here so that choosing one needs no torch.
-RUNTIMES = ("torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
+# "auto": the export the model ships: int8 where it is faster within 1% NME (default, small), else fp32.
+RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
 # Shipped model sizes: "default" (MobileNetV2 width 1.0, 128 px), "small" (width 0.5, 96 px:
 # faster per face, a little less accurate) and "accurate" (MediaPipe's face-mesh trunk, 192 px, the
 # distillation teacher; weights/MODEL_CARD.md).
@@ -148,16 +149,20 @@ class PipelineConfig:
     detector_range: str = "auto"
     detector_confidence: float = 0.5
     max_faces: int = 16                    # faces tracked per frame; more found is reported
-    redetect_every: int = 15               # frames between detector runs while tracking
+    # Frames between detector runs while tracking: they only look for new faces (a tracked face
+    # keeps its crop from its own landmarks), so a new face is found within a second at 30 fps;
+    # each run costs ~6 ms (bench/pipeline_stages.py), so 15 frames spent ~0.4 ms a frame on it.
+    redetect_every: int = 30
     min_track_score: float = 0.25          # below this the track is dropped and re-detected
     crop_follow: float = 0.5               # how far a track's crop moves to the new answer each frame (0..1)
     # Predict twice for a face the detector just framed (photos, new tracks), the second time from a
     # crop framed by the first answer; measured by bench/second_pass.py (README, Weights).
     second_pass: bool = True
     num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
-    # Inference back-end (core/runtimes.py). int8 ONNX Runtime: the fastest measured that keeps
-    # validation NME within 1% of fp32 (+0.6% for 68 points, +0.3% for 98; README, Performance).
-    runtime: str = "onnxruntime-int8"
+    # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
+    # int8 ONNX Runtime for the default and small models (the fastest measured within 1% of fp32's
+    # NME), fp32 ONNX Runtime for the accurate one (its int8 graph measured slower; README, Performance).
+    runtime: str = "auto"
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     camera: CameraOverrides = field(default_factory=CameraOverrides)
     blink: BlinkConfig = field(default_factory=BlinkConfig)

@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import bisect
 from collections import deque
 
 import numpy as np
@@ -51,7 +52,8 @@ class BlinkDetector:
 
     def __init__(self, config: BlinkConfig = BlinkConfig()) -> None:
         self.config = config
-        self._history: deque[tuple[float, float]] = deque()    # (time, ear)
+        self._history: deque[tuple[float, float]] = deque()    # (time, ear), oldest first
+        self._sorted: list[float] = []                          # the same EARs, sorted (the percentile)
         self._closed_since: float | None = None
         self._closed_frames = 0
         self.blinks = 0                                         # completed blinks
@@ -59,12 +61,19 @@ class BlinkDetector:
     def reset(self) -> None:
         """Forget the baseline and any closure in progress (the count of blinks stays)."""
         self._history.clear()
+        self._sorted.clear()
         self._closed_since, self._closed_frames = None, 0
 
     def baseline(self) -> float | None:
-        if len(self._history) < self.config.min_samples:
+        """The open-eye EAR: the running percentile, numpy's linear interpolation, read off a list
+        kept sorted (a frame costs a bisect, not a sort of the last 5 s)."""
+        n = len(self._sorted)
+        if n < self.config.min_samples:
             return None
-        return float(np.percentile([e for _, e in self._history], self.config.baseline_percentile))
+        rank = self.config.baseline_percentile / 100.0 * (n - 1)
+        lo = int(rank)
+        hi = min(lo + 1, n - 1)
+        return float(self._sorted[lo] + (self._sorted[hi] - self._sorted[lo]) * (rank - lo))
 
     def update(self, ear: float, timestamp: float) -> bool:
         """True while inside a blink (closed for `min_closed_frames` frames, not yet too long)."""
@@ -84,8 +93,10 @@ class BlinkDetector:
         if self._closed_since is None:
             # Only open eyes feed the baseline, so a long closure does not lower it.
             self._history.append((timestamp, ear))
+            bisect.insort(self._sorted, ear)
             while self._history and timestamp - self._history[0][0] > cfg.baseline_s:
-                self._history.popleft()
+                _, old = self._history.popleft()
+                del self._sorted[bisect.bisect_left(self._sorted, old)]
             return False
         return self._closed_frames >= cfg.min_closed_frames and \
             timestamp - self._closed_since <= cfg.max_duration_s

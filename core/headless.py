@@ -134,7 +134,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
                 write_image(overlay_dir / overlay_name(frame.name, frame.index, source.still), image)
                 summary.overlays += 1
             bar.update(1)
-            bar.set_postfix(faces=len(result.faces))
+            bar.set_postfix(faces=len(result.faces), refresh=False)   # redrawn at tqdm's own pace, not per frame
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - start

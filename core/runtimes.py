@@ -10,6 +10,8 @@ one runs.
 - onnxruntime:      ONNX Runtime, fp32
 - onnxruntime-int8: ONNX Runtime, int8 static (QDQ) quantisation calibrated on face crops
 - opencv:           OpenCV's DNN module reading the same ONNX graph
+- auto (default):   whichever export ships beside the weights: int8 if there is one, else fp32
+                    (the accurate model ships fp32 only: its int8 graph was slower)
 
 `open_runner` takes the ONNX Runtime back-ends from the exports beside the
 checkpoint (core/weights.py), reading the model's config from the export
@@ -110,7 +112,7 @@ def open_runner(checkpoint: Path, runtime: str, threads: int,
     if not checkpoint.is_file():
         raise WeightsError(f"weights file not found: {checkpoint}")
     for wanted, suffix in (("onnxruntime-int8", ".int8.onnx"), ("onnxruntime", ".onnx")):
-        if runtime == wanted:
+        if runtime in (wanted, "auto"):
             found = open_export_runner(checkpoint, suffix, threads, wanted)
             if found is not None:
                 check_points(found[1], checkpoint, expected_points)

@@ -49,6 +49,11 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     `checkpoint` when there is one; int8 needs one (quantising needs calibration faces), else
     it falls back to fp32 ONNX Runtime with a warning."""
     check_runtime(runtime)
+    if runtime == "auto":             # the shipped int8 export if it matches, else fp32, quietly
+        int8 = matching_export(checkpoint, ".int8.onnx")
+        if int8 is not None:
+            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8")
+        runtime = "onnxruntime"
     if runtime == "torch":
         return TorchRunner(model)
     if runtime == "torchscript":

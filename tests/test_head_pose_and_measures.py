@@ -144,3 +144,20 @@ def test_a_long_closure_is_not_a_blink_and_the_baseline_adapts_to_the_person():
     narrow = ear_series([(80, 4)], open_ear=0.18, closed_ear=0.08)   # narrow eyes: EAR 0.18 when open
     flags, count = run_detector(narrow + np.random.default_rng(0).normal(0, 0.005, 200))
     assert count == 1 and flags[81:84].all()
+
+
+def test_the_blink_baseline_is_numpys_percentile_of_the_last_seconds():
+    """The running baseline is read off a sorted list: it must equal np.percentile of the open-eye
+    EARs of the last `baseline_s` seconds, whatever their order."""
+    from core.config import BlinkConfig
+    cfg = BlinkConfig()
+    blinks = BlinkDetector(cfg)
+    rng = np.random.default_rng(3)
+    history = []
+    for i in range(400):
+        t, ear = i / 30, float(rng.uniform(0.26, 0.34))
+        blinks.update(ear, t)
+        history.append((t, ear))
+        window = [e for s, e in history if t - s <= cfg.baseline_s]
+        if len(window) >= cfg.min_samples:
+            assert blinks.baseline() == pytest.approx(np.percentile(window, cfg.baseline_percentile), abs=1e-12)

@@ -174,6 +174,8 @@ def test_ablation_arms_differ_only_in_the_distillation_terms(tmp_path):
     assert (cfgs["FA"].fa_weight, cfgs["FA"].fs_weight) == (0.01, 0.0)
     assert (cfgs["FS"].fa_weight, cfgs["FS"].fs_weight) == (0.0, 0.01)
     assert (cfgs["FA+FS"].fa_weight, cfgs["FA+FS"].fs_weight) == (0.01, 0.01)
+    assert (cfgs["soft"].soft_weight, cfgs["soft"].fa_weight, cfgs["soft"].teacher) == (1.0, 0.0, "t.pt")
+    assert all(c.soft_weight == 0 for n, c in cfgs.items() if not n.startswith("soft"))
     assert len({c.out for c in cfgs.values()}) == len(ARMS)        # one folder per arm
     for c in cfgs.values():    # same student, data, steps and seed in every arm
         assert (c.model, c.data, c.epochs, c.epoch_size, c.seed) == (base.model, base.data, base.epochs,
@@ -255,3 +257,14 @@ def test_training_with_the_teachers_answers_as_targets(tmp_path):
                                  soft_weight=1.0, fa_weight=0.0, fs_weight=0.0))
     log = [json.loads(line) for line in (tmp_path / "student" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["loss_soft"] > 0 and np.isfinite(log[-1]["val_nme"]) and student_best.exists()
+
+
+def test_a_share_of_the_people_is_nested_in_every_larger_share():
+    from training.datasets import FaceSample
+    from training.train import some_people
+    samples = [FaceSample(image=__import__("pathlib").Path(f"{p}_{i}.jpg"), points=np.zeros((68, 2)), person=f"p{p}")
+               for p in range(20) for i in range(3)]
+    quarter, half = some_people(samples, 0.25), some_people(samples, 0.5)
+    people = lambda xs: {s.person for s in xs}          # noqa: E731
+    assert len(people(quarter)) == 5 and len(people(half)) == 10 and people(quarter) <= people(half)
+    assert len(quarter) == 15 and some_people(samples, 1.0) == samples      # every face of a chosen person

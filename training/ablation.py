@@ -40,6 +40,7 @@ class Arm:
     name: str
     fa_weight: float = 0.0
     fs_weight: float = 0.0
+    soft_weight: float = 0.0               # the teacher's answers as targets (training/train.soft_targets)
     teacher: bool = True
 
 
@@ -49,6 +50,8 @@ ARMS = (
     Arm("FS", fs_weight=0.01),
     Arm("FA+FS", fa_weight=0.01, fs_weight=0.01),          # the authors' weights
     Arm("FA+FS x10", fa_weight=0.1, fs_weight=0.1),        # another balance (our heatmap loss is scaled x100)
+    Arm("soft", soft_weight=1.0),                          # the teacher's points on every augmented view
+    Arm("soft+FA+FS", fa_weight=0.01, fs_weight=0.01, soft_weight=1.0),
 )
 REPORTED_BUCKETS = ("all", "yaw 20-45", "interocular <30 px", "interocular >80 px")
 
@@ -56,7 +59,8 @@ REPORTED_BUCKETS = ("all", "yaw 20-45", "interocular <30 px", "interocular >80 p
 def run_config(base: TrainConfig, arm: Arm, seed: int, teacher: str, out: Path) -> TrainConfig:
     """The training config of one (arm, seed): the base with the arm's distillation terms."""
     return replace(base, out=str(out / f"{arm.name.replace(' ', '_').replace('+', '_')}_s{seed}"), seed=seed,
-                   teacher=teacher if arm.teacher else None, fa_weight=arm.fa_weight, fs_weight=arm.fs_weight)
+                   teacher=teacher if arm.teacher else None, fa_weight=arm.fa_weight, fs_weight=arm.fs_weight,
+                   soft_weight=arm.soft_weight)
 
 
 def score(weights: Path, samples) -> dict[str, float]:

@@ -89,6 +89,7 @@ class TrainConfig:
     max_minutes: float | None = None   # stop (and checkpoint) after this much training time
     max_steps: int | None = None       # stop (and checkpoint) after this many steps in this invocation
     val_limit: int = 1000             # validation faces at most (after capping video frames per person)
+    people_fraction: float = 1.0      # train on this share of the training people (the people learning curve)
 
 
 def person_weights(samples: list[FaceSample]) -> np.ndarray:
@@ -122,6 +123,18 @@ def point_weights(num_points: int, eye_weight: float) -> torch.Tensor:
 
 def epoch_indices(weights: np.ndarray, size: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng((seed, 10_000 + epoch)).choice(len(weights), size=size, p=weights)
+
+
+def some_people(samples: list[FaceSample], fraction: float) -> list[FaceSample]:
+    """Every face of `fraction` of the people (at least one). The people are taken in one fixed
+    shuffled order, whatever the seed, so a smaller share is part of every larger one."""
+    if fraction >= 1.0:
+        return samples
+    people = sorted({s.person for s in samples})
+    order = np.random.default_rng(20261201).permutation(len(people))
+    chosen = {people[i] for i in order[:max(1, math.ceil(fraction * len(people)))]}
+    log.info("training on %d of %d people", len(chosen), len(people))
+    return [s for s in samples if s.person in chosen]
 
 
 def soft_targets(teacher_heatmaps: torch.Tensor, student: ModelConfig, teacher: ModelConfig) -> torch.Tensor:
@@ -175,7 +188,7 @@ class TrainingRun:
         np.random.seed(cfg.seed)
         torch.manual_seed(cfg.seed)
 
-        self.train_samples = load_samples(cfg.data, "train")
+        self.train_samples = some_people(load_samples(cfg.data, "train"), cfg.people_fraction)
         # The steering set: every validation photo, video frames capped per person, people weighted once.
         self.val_samples = cap_video_frames(load_samples(cfg.val_data or cfg.data,
                                                          None if cfg.val_data else "val"))[: cfg.val_limit]

@@ -66,9 +66,10 @@ def scores(flags: np.ndarray, closed: list[list[int]], ambiguous: list[list[int]
             "frame_recall": tp / max(int((truth & keep).sum()), 1)}
 
 
-def run_ours(video: Path, points: int, model: str, weights: Path | None) -> tuple[np.ndarray, np.ndarray]:
+def run_ours(video: Path, points: int, model: str, weights: Path | None,
+             eyelids: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """(blink flags, mean EAR or NaN) per frame, as the app computes them."""
-    pipe = LandmarkPipeline(PipelineConfig(points=points, model=model, weights=weights,
+    pipe = LandmarkPipeline(PipelineConfig(points=points, model=model, weights=weights, eyelids=eyelids,
                                            smoothing=SmoothingConfig(enabled=False)))
     pipe.prepare_for_source(live=False)
     flags, ears = [], []
@@ -99,7 +100,7 @@ def run_dlib(video: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 # MediaPipe's refined mesh, its six EAR points per eye (dlib's order: corner, upper, upper, corner,
-# lower, lower): the reference our eyelid labels come from (training/eyelids.py).
+# lower, lower): the reference our eyelid labels come from (training/eyelid_labels.py).
 MESH_EAR = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
 
 
@@ -142,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", nargs="+", default=["default"], choices=MODEL_SIZES,
                         help="shipped model size(s), each measured on the same videos")
     parser.add_argument("--weights", type=Path, help="a checkpoint instead of the shipped models")
+    parser.add_argument("--eyelids", choices=("on", "off", "both"), default="both",
+                        help="the eyelid network (core/eyelids.py) on, off, or a row each (default)")
     parser.add_argument("--ear-only", nargs="*", default=[], metavar="FILE",
                         help="more videos under --videos for the EAR comparison only (no labelled closures)")
     args = parser.parse_args(argv)
@@ -150,13 +153,15 @@ def main(argv: list[str] | None = None) -> None:
           "flagged runs | event precision | event recall | frame precision | frame recall |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     models = [(f"weights {args.weights.name}", "default")] if args.weights else [(m, m) for m in args.model]
+    switches = {"on": [True], "off": [False], "both": [False, True]}[args.eyelids]
+    models = [(f"{name} + eyelid net" if on else name, size, on) for name, size in models for on in switches]
     for item in labels:
         found = sorted(args.videos.rglob(item["file"]))
         if not found:
             print(f"| {item['file']} | not found under {args.videos} |")
             continue
         reference = run_dlib(found[0])
-        rows = [(name, run_ours(found[0], args.points, size, args.weights)) for name, size in models]
+        rows = [(name, run_ours(found[0], args.points, size, args.weights, on)) for name, size, on in models]
         rows.append(("MediaPipe refined mesh", run_mesh(found[0])))
         for name, (flags, ears) in rows + [("dlib", reference)]:
             slope, r, both = slope_and_r(ears, reference[1])

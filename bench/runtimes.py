@@ -117,7 +117,7 @@ def run_one(name: str, frames: list[np.ndarray], args) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from core.runtimes import RUNTIMES
+    from core.config import RUNTIMES
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--video", type=Path)
     parser.add_argument("--frames", type=int, default=300)
@@ -127,9 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--manifest", type=Path, help="corpus manifest: adds validation NME per runtime")
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("--skip", nargs="*", default=[], help="back-ends to leave out")
-    parser.add_argument("--also", type=Path, metavar="WEIGHTS",
-                        help="a second checkpoint (e.g. weights/mobilefan_68_small.pt), run with the default "
-                             "runtime in the same run, for side-by-side ratios")
+    parser.add_argument("--also", type=Path, nargs="+", default=[], metavar="WEIGHTS",
+                        help="more checkpoints (e.g. weights/mobilefan_68_small.pt weights/mobilefan_68_accurate.pt), "
+                             "each run with the default runtime (auto) in the same run, for side-by-side ratios")
     args = parser.parse_args(argv)
     if args.video is None:
         from core.synthetic_video import make_face_video
@@ -139,9 +139,10 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     from core.config import PipelineConfig
-    runs = [(n, args.weights, n) for n in (*RUNTIMES, *OTHERS) if n not in args.skip]
-    if args.also:
-        runs.append((PipelineConfig.runtime, args.also, f"{PipelineConfig.runtime} ({args.also.stem})"))
+    # "auto" is int8 for the default weights (the row below); with --also it shows what it picks.
+    runs = [(n, args.weights, n) for n in (*RUNTIMES, *OTHERS) if n not in args.skip and n != "auto"]
+    for weights in args.also:
+        runs.append((PipelineConfig.runtime, weights, f"{PipelineConfig.runtime} ({weights.stem})"))
     rows = []
     for name, weights, label in runs:
         cmd = [sys.executable, "-m", "bench.runtimes", "--only", name, "--video", str(args.video),

@@ -158,6 +158,9 @@ class PipelineConfig:
     # Predict twice for a face the detector just framed (photos, new tracks), the second time from a
     # crop framed by the first answer; measured by bench/second_pass.py (README, Weights).
     second_pass: bool = True
+    # A second look at each eye (core/eyelids.py): the lids from a small network on the eye's own
+    # crop, for eye openness and blinks that follow the lids (bench/blinks.py; README, Blinks).
+    eyelids: bool = True
     num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
     # int8 ONNX Runtime for the default and small models (the fastest measured within 1% of fp32's

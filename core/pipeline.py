@@ -16,6 +16,7 @@ import numpy as np
 from core.clock import ClockWatch
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
+from core.eyelids import EyelidRefiner
 from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
@@ -30,7 +31,7 @@ from core.weights import WeightsError
 if TYPE_CHECKING:
     from core.model import MobileFAN
 
-STAGES = ("detect", "crop", "model", "decode", "smooth", "measure")
+STAGES = ("detect", "crop", "model", "decode", "eyes", "smooth", "measure")
 
 
 def detector_range_for(config_range: str, live: bool) -> str:
@@ -62,6 +63,7 @@ class LandmarkPipeline:
         set_thread_counts(config.num_threads)           # after the runner: torch is loaded only if it needs it
         self.model_config = model_config
         self.predictor = LandmarkPredictor(model_config, runner)
+        self.eyelids = EyelidRefiner() if config.eyelids else None
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:
@@ -165,6 +167,10 @@ class LandmarkPipeline:
                 for i, pred in zip(fresh, self.predictor.predict(rgb, again)):
                     predictions[i] = pred
         t4 = time.perf_counter()
+        if self.eyelids is not None and predictions:
+            for pred, points in zip(predictions, self.eyelids.refine(rgb, [p.points for p in predictions])):
+                pred.points = points
+        t4e = time.perf_counter()
 
         smooth = self.config.smoothing.enabled and not still
         for track, pred in zip(tracks, predictions):
@@ -177,7 +183,8 @@ class LandmarkPipeline:
         t6 = time.perf_counter()
 
         timings.update(detect=(t1 - t0) * 1e3, crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3,
-                       decode=(t4 - t3) * 1e3, smooth=(t5 - t4) * 1e3, measure=(t6 - t5) * 1e3)
+                       decode=(t4 - t3) * 1e3, eyes=(t4e - t4) * 1e3, smooth=(t5 - t4e) * 1e3,
+                       measure=(t6 - t5) * 1e3)
         faces.sort(key=lambda f: f.face_id)
         blinking = {f.face_id for f in faces if f.blink}
         self.blinks += len(blinking - self._blinking)

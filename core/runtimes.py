@@ -46,7 +46,10 @@ def check_runtime(runtime: str) -> None:
 
 
 class OnnxRuntimeRunner:
-    def __init__(self, onnx_bytes: bytes, threads: int, name: str = "onnxruntime") -> None:
+    def __init__(self, onnx_bytes: bytes, threads: int, name: str = "onnxruntime", spinning: bool = True) -> None:
+        """`spinning`: ORT's idle threads busy-wait for the next call (fastest for the face network,
+        the app's main work); a second, small network beside it must not, or its spinning threads
+        take the cores the face network's need (bench/pipeline_stages.py)."""
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -56,6 +59,8 @@ class OnnxRuntimeRunner:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3          # errors only: its graph-cleanup notes are noise
+        if not spinning:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.name = name

@@ -38,7 +38,7 @@ def exported(model_and_batch, tmp_path_factory):
     return path, export(path)
 
 
-@pytest.mark.parametrize("runtime", [r for r in RUNTIMES if r != "onnxruntime-int8"])
+@pytest.mark.parametrize("runtime", [r for r in RUNTIMES if r not in ("onnxruntime-int8", "auto")])
 def test_fp32_runtimes_match_pytorch(model_and_batch, runtime):
     model, batch = model_and_batch
     reference = TorchRunner(model)(batch)
@@ -137,3 +137,20 @@ def test_an_export_without_a_config_is_not_used_without_the_checkpoint(exported,
     (tmp_path / "m.onnx").write_bytes(proto.SerializeToString())
     runner, config = open_runner(old, "onnxruntime", threads=1)
     assert runner.name == "onnxruntime" and config == load_checkpoint(path).model.config
+
+
+def test_auto_takes_the_int8_export_when_there_is_one_else_fp32_quietly(exported, model_and_batch, tmp_path):
+    import warnings
+    path, _ = exported
+    model, batch = model_and_batch
+    runner, _ = open_runner(path, "auto", threads=1)
+    assert runner.name == "onnxruntime-int8"                          # default and small: their int8 file
+    only_fp32 = tmp_path / "m.pt"
+    only_fp32.write_bytes(path.read_bytes())
+    (tmp_path / "m.onnx").write_bytes(path.with_suffix(".onnx").read_bytes())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                # no "no int8 export" warning
+        runner, _ = open_runner(only_fp32, "auto", threads=1)
+    assert runner.name == "onnxruntime"                               # accurate: it ships fp32 only
+    reference = TorchRunner(model)(batch)
+    assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())

@@ -35,11 +35,16 @@ def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Ite
         yield read_rgb_cached(str(s.image)), predictor.crop_from_landmarks(s.points)
 
 
-def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None
-                    ) -> list[np.ndarray]:
+def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None,
+                    eyelids=None) -> list[np.ndarray]:
+    """The model's points on each sample; with `eyelids` (a core.eyelids.EyelidRefiner) the lids
+    re-placed from the eye crops, as the app does."""
     was_training = model.training
     predictor = LandmarkPredictor(model.config, runner or TorchRunner(model.eval()))
-    preds = [predictor.predict(rgb, [crop])[0].points for rgb, crop in framed_faces(predictor, samples)]
+    preds = []
+    for rgb, crop in framed_faces(predictor, samples):
+        points = predictor.predict(rgb, [crop])[0].points
+        preds.append(eyelids.refine(rgb, [points])[0] if eyelids is not None else points)
     model.train(was_training)
     return preds
 
@@ -51,10 +56,11 @@ def sample_crops(model: MobileFAN, samples: list[FaceSample]) -> np.ndarray:
     return np.stack(crops).transpose(0, 3, 1, 2).astype(np.float32)
 
 
-def face_errors(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None) -> np.ndarray:
+def face_errors(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None,
+                eyelids=None) -> np.ndarray:
     """NME of each sample. A 98-point model scored against 68-point labels is scored on the
     68 points the layouts share (and normalised by those labels' eye corners)."""
-    preds = predict_samples(model, samples, runner)
+    preds = predict_samples(model, samples, runner, eyelids)
     out = []
     for p, s in zip(preds, samples):
         if len(p) != len(s.points):
@@ -169,6 +175,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--buckets", action="store_true",
                         help="the steering table: video frames capped per person, people weighted once, and "
                              "NME / FR / AUC per yaw, face-size and colour bucket, for each checkpoint")
+    parser.add_argument("--eyelids", action="store_true",
+                        help="re-place the lids with the eyelid network (core/eyelids.py), as the app does")
     parser.add_argument("--runtime", default="torch",
                         help="run the checkpoints through this runtime (e.g. onnxruntime-int8, the app's default, "
                              "with the export beside each checkpoint) instead of eager PyTorch")
@@ -186,10 +194,14 @@ def _report(args: argparse.Namespace) -> None:
         samples = cap_video_frames(samples)
         print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}; video frames capped "
               f"at {VIDEO_FRAMES_PER_PERSON} per person)\n")
+        eyelids = None
+        if args.eyelids:
+            from core.eyelids import EyelidRefiner
+            eyelids = EyelidRefiner()
         for path in args.checkpoints:
             model = load_checkpoint(path).model
-            errors = face_errors(model, samples, _runner(model, path, args.runtime))
-            print(f"{path} ({args.runtime})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+            errors = face_errors(model, samples, _runner(model, path, args.runtime), eyelids)
+            print(f"{path} ({args.runtime}{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
             print("|---|---|---|---|---|---|---|")
             for r in bucket_table(errors, samples):
                 print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "

@@ -46,7 +46,7 @@ def synthesize_corpus(cache: Path, views: int, max_turn: float, frame_step: int,
                       sheet: Path | None = None, manifest: str = "manifest.jsonl",
                       out: str | None = None) -> Path:
     """Writes `out` (default: `<manifest stem>_synth.jsonl`, views under `synth/`, or `synth_<stem>/`
-    for another manifest, e.g. one with eyelid labels: training/eyelids.py)."""
+    for another manifest, e.g. one with eyelid labels: training/eyelid_labels.py)."""
     records = read_manifest(cache / manifest)
     stem = Path(manifest).stem
     folder = "synth" if manifest == "manifest.jsonl" else f"synth_{stem}"

@@ -1,9 +1,9 @@
-"""Eyelid labels from the refined mesh, mapped onto dlib's layout (training/eyelids.py)."""
+"""Eyelid labels from the refined mesh, mapped onto dlib's layout (training/eyelid_labels.py)."""
 import numpy as np
 import pytest
 
 from core.face_measures import eye_aspect_ratio
-from training.eyelids import EYES, MESH_EYE_68, fit_map
+from training.eyelid_labels import EYES, MESH_EYE_68, fit_map
 
 RNG = np.random.default_rng(0)
 

@@ -1,6 +1,6 @@
 """Eyelid labels from MediaPipe's refined face mesh, in dlib's 68-point layout.
 
-    python -m training.eyelids --cache cache/corpus2 --sheet weights/eyelid_contact_sheet.jpg
+    python -m training.eyelid_labels --cache cache/corpus2 --sheet weights/eyelid_contact_sheet.jpg
 
 dlib's predictor (the corpus's label teacher) barely closes the lids of an
 eye it is unsure of, and our students learnt that; the refined mesh

@@ -1,0 +1,114 @@
+"""A second look at the eyelids: a small network on each eye's own crop.
+
+The landmark networks see a whole face at 96-192 px, where a blink moves a
+lid by about one heatmap pixel; trained on ~30 people they learnt the
+average lid and barely close it on a stranger (EAR slope against dlib's
+0.0-0.3 on held-out videos: bench/blinks.py). MediaPipe solves the same
+problem with eye sub-networks on eye crops; this does the same with our own
+network (training/eyelid_net.py, labels from the refined mesh's lids mapped
+onto dlib's layout: training/eyelid_labels.py).
+
+Each eye is cropped square around its two corners (from the face network,
+which places corners well), `CROP_PER_EYE_WIDTH` x the corner distance,
+rotated so the corners are level, the outer corner on the left: the left
+eye is mirrored, so one network serves both. The network answers the four
+lid points; the corners stay the face network's. The ONNX file carries its
+crop geometry in its metadata, so it runs without torch.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from core.config import WEIGHTS_DIR
+
+EYELID_MODEL = WEIGHTS_DIR / "eyelids.onnx"
+CONFIG_KEY = "mobilefan_eyelid_config"
+
+# Per eye, in dlib's 68-point layout: (outer corner, inner corner, lids in the crop's order:
+# upper-outer, upper-inner, lower-inner, lower-outer).
+EYES_68 = ((36, 39, (37, 38, 40, 41)), (45, 42, (44, 43, 47, 46)))
+# The same lids in WFLW's 98-point layout (its 60-75), and the middle lid points that follow them.
+EYES_98 = ((60, 64, (61, 63, 65, 67)), (72, 68, (71, 69, 75, 73)))
+MIDDLE_98 = {62: (61, 63), 66: (65, 67), 70: (69, 71), 74: (73, 75)}
+
+
+@dataclass(frozen=True)
+class EyeCropConfig:
+    size: int = 64                     # crop pixels
+    per_eye_width: float = 2.0         # crop side / corner distance
+
+    def to_dict(self) -> dict:
+        return {"size": self.size, "per_eye_width": self.per_eye_width}
+
+
+def eye_crop_matrix(outer: np.ndarray, inner: np.ndarray, cfg: EyeCropConfig, mirror: bool) -> np.ndarray:
+    """2x3 frame -> crop: the corners' midpoint at the centre, outer -> inner along +x, +y down the
+    face; `mirror` for the left eye (its outer corner is on the image's right)."""
+    outer, inner = np.asarray(outer, np.float64), np.asarray(inner, np.float64)
+    d = inner - outer
+    width = max(float(np.linalg.norm(d)), 1e-3)
+    x = d / width
+    y = np.array([-x[1], x[0]]) * (-1.0 if mirror else 1.0)
+    s = cfg.size / (cfg.per_eye_width * width)
+    rot = np.stack([x, y]) * s                           # rows: the crop's axes in frame units
+    centre = (outer + inner) / 2
+    t = np.array([(cfg.size - 1) / 2.0] * 2) - rot @ centre
+    return np.hstack([rot, t[:, None]])
+
+
+def eye_crops(rgb: np.ndarray, points: np.ndarray, cfg: EyeCropConfig,
+              eyes=EYES_68) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(2, S, S, 3) crops of a face's eyes (right eye first, the left one mirrored), and their matrices."""
+    patches, matrices = [], []
+    for i, (outer, inner, _) in enumerate(eyes):
+        m = eye_crop_matrix(points[outer], points[inner], cfg, mirror=i == 1)
+        patches.append(cv2.warpAffine(rgb, m, (cfg.size, cfg.size), flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REPLICATE))
+        matrices.append(m)
+    return np.stack(patches), matrices
+
+
+def to_frame(matrix: np.ndarray, crop_points: np.ndarray) -> np.ndarray:
+    inverse = cv2.invertAffineTransform(matrix)
+    return crop_points @ inverse[:, :2].T + inverse[:, 2]
+
+
+class EyelidRefiner:
+    """The eyelid network on ONNX Runtime: faces' points in, the same with the lids re-placed."""
+
+    def __init__(self, path: Path = EYELID_MODEL) -> None:
+        from core.runtimes import OnnxRuntimeRunner
+        # One thread, not spinning: it is tiny, and spinning threads would slow the face network.
+        self.runner = OnnxRuntimeRunner(Path(path).read_bytes(), 1, name="eyelids", spinning=False)
+        meta = self.runner.metadata
+        if CONFIG_KEY not in meta:
+            raise ValueError(f"{path} is not an eyelid model (no {CONFIG_KEY} in its metadata)")
+        self.crop = EyeCropConfig(**json.loads(meta[CONFIG_KEY]))
+
+    def refine(self, rgb: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray]:
+        """Each face's (68 or 98, 2) points with the lids from the eye crops (corners unchanged)."""
+        if not faces:
+            return []
+        eyes = EYES_68 if len(faces[0]) == 68 else EYES_98
+        crops, matrices = [], []
+        for points in faces:
+            patch, mats = eye_crops(rgb, points, self.crop, eyes)
+            crops.append(patch)
+            matrices += mats
+        batch = np.ascontiguousarray(np.concatenate(crops).transpose(0, 3, 1, 2), dtype=np.float32)
+        lids = self.runner(batch).reshape(len(matrices), 4, 2)
+        out = []
+        for f, points in enumerate(faces):
+            refined = np.array(points, np.float32, copy=True)
+            for e, (_, _, lid_indices) in enumerate(eyes):
+                refined[list(lid_indices)] = to_frame(matrices[2 * f + e], lids[2 * f + e])
+            if len(refined) == 98:                # the middle lid points move with their neighbours
+                for mid, (a, b) in MIDDLE_98.items():
+                    refined[mid] += ((refined[a] - points[a]) + (refined[b] - points[b])) / 2
+            out.append(refined)
+        return out

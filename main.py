@@ -90,8 +90,31 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C (the CSV is finalised) but exiting 143."""
 
 
-def _raise_terminated(signum, frame) -> None:
-    raise Terminated
+class Signals:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt (Terminated) as Python does, and are also
+    remembered: an extension module that swallows the exception (C++ code that checks for
+    signals and clears the error) cannot make a run ignore them, since the headless loop asks
+    `requested` before every frame."""
+
+    received: int | None = None
+
+    @classmethod
+    def install(cls) -> None:
+        signal.signal(signal.SIGINT, cls._handle)
+        signal.signal(signal.SIGTERM, cls._handle)
+
+    @classmethod
+    def _handle(cls, signum, frame) -> None:
+        cls.received = signum
+        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+
+    @classmethod
+    def requested(cls) -> bool:
+        return cls.received is not None
+
+    @classmethod
+    def code(cls) -> int:
+        return EXIT_TERMINATED if cls.received == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def interrupted_code(exc: KeyboardInterrupt) -> int:
@@ -163,14 +186,18 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
     try:
         if source is not None:
             summary = run_headless(source, pipeline, recorder, request.max_frames, request.overlay_dir,
-                                   notify=notes)
+                                   notify=notes, should_stop=Signals.requested)
         else:
-            summary = run_inputs(list(plan.inputs), pipeline, recorder, notify=notes)
+            summary = run_inputs(list(plan.inputs), pipeline, recorder, notify=notes,
+                                 should_stop=Signals.requested)
     except KeyboardInterrupt as exc:
         rows = f"; {request.csv} keeps its {recorder.rows} whole rows" if recorder else ""
         return error(f"interrupted{rows}", interrupted_code(exc))
     finally:
         pipeline.close()
+    if summary.stopped:
+        rows = f"; {request.csv} keeps its {recorder.rows} whole rows" if recorder else ""
+        return error(f"interrupted{rows}", Signals.code())
     print(f"{summary.frames} frames, {summary.faces} faces, {summary.fps:.1f} frames/s"
           + (f", {summary.rows} rows -> {request.csv}" if request.csv else "")
           + (f"; {summary.overlays} overlays in {request.overlay_dir}" if request.overlay_dir else ""))
@@ -212,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
     headless = args.headless or args.out_dir is not None
     # SIGTERM stops a headless run like Ctrl-C does: the CSV is finalised, its rows whole.
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    Signals.install()
     try:
         request = run_request(args)
         if not headless:

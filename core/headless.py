@@ -40,6 +40,7 @@ class HeadlessSummary:
     limit_hit: int = 0                                       # frames with more faces than max_faces
     blinks: int = 0                                          # blinks begun, all faces (the pipeline's count)
     ended_early: str | None = None                           # a video shorter than announced
+    stopped: bool = False                                    # `should_stop` ended the run
 
     @property
     def fps(self) -> float:
@@ -56,6 +57,7 @@ class HeadlessSummary:
         self.no_face += other.no_face
         self.limit_hit += other.limit_hit
         self.blinks += other.blinks
+        self.stopped = self.stopped or other.stopped
 
 
 def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = False,
@@ -74,20 +76,24 @@ def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = Fa
 
 
 def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
-               notify: Callable[[str], None] | None = None, progress: bool = True) -> HeadlessSummary:
+               notify: Callable[[str], None] | None = None, progress: bool = True,
+               should_stop: Callable[[], bool] | None = None) -> HeadlessSummary:
     """Each file in turn into the same CSV; a file that cannot be opened is said and skipped.
     The recorder is closed at the end."""
     say = notify or (lambda text: None)
     total = HeadlessSummary()
     try:
         for spec in specs:
+            if should_stop is not None and should_stop():
+                total.stopped = True
+                break
             try:
                 source = open_source(spec)
             except SourceError as exc:
                 say(f"{Path(spec).name}: skipped: {exc}")
                 continue
             total.add(run_headless(source, pipeline, recorder, notify=say, progress=progress,
-                                   close_recorder=False))
+                                   should_stop=should_stop, close_recorder=False))
     finally:
         if recorder:
             recorder.close()
@@ -114,6 +120,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
             if max_frames is not None and summary.frames >= max_frames:
                 break
             if should_stop is not None and should_stop():
+                summary.stopped = True
                 break
             result = pipeline.process(frame.image, frame.timestamp, still=source.still, cut=frame.cut)
             summary.frames += 1

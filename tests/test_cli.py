@@ -277,6 +277,23 @@ def test_headless_stops_on_a_signal_with_a_whole_csv(tmp_path, tiny_weights, sig
     assert lines[-1] == "" and all(len(r) == len(csv_header(68)) for r in csv.reader(lines[:-1]))
 
 
+def test_a_stop_request_ends_a_headless_run_between_frames(tmp_path, tiny_weights, face_video):
+    """The signal handler also records the request and the loop asks before every frame, so a
+    KeyboardInterrupt that an extension module swallows still stops the run, with whole rows."""
+    from core.config import PipelineConfig
+    from core.headless import open_run, run_headless
+    from core.sources import open_source
+    out = tmp_path / "stopped.csv"
+    pipeline, recorder = open_run(PipelineConfig(weights=tiny_weights, runtime="onnxruntime"), out)
+    asked = []
+    summary = run_headless(open_source(face_video), pipeline, recorder, progress=False,
+                           should_stop=lambda: asked.append(1) or len(asked) > 7)
+    pipeline.close()
+    assert summary.stopped and summary.frames == 7
+    rows = list(csv.DictReader(out.open()))
+    assert {int(r["frame"]) for r in rows} <= set(range(7)) and out.read_text().endswith("\n")
+
+
 def test_headless_csv_has_pose_and_eye_columns_that_follow_the_head(tmp_path, face_video):
     """The clip turns the astronaut's head in the image plane by a known angle (15 sin 2 pi t):
     pose_Rz must follow it (OpenFace: + is clockwise on screen, OpenCV's angle is counter-clockwise)."""

@@ -131,7 +131,10 @@ def test_the_window_runs_thousands_of_frames_without_losing_references(tmp_path,
     data = json.loads(report.read_text())
     frames, nones, trues = zip(*data["samples"])
     assert frames[-1] >= 2000
-    assert abs(nones[-1] - nones[0]) < 200, nones
+    # what kills the process is None's count falling (6.12.0: ~220 a frame, ~440,000 here); a
+    # rise is references held (plot buffers filling up), bounded well under one a frame
+    assert nones[-1] - nones[0] > -200, nones
+    assert nones[-1] - nones[0] < 1000, nones
     assert abs(trues[-1] - trues[0]) < 50, trues
     rows = rows_of(out)
     assert sorted({int(r["frame"]) for r in rows}) == list(range(2000))      # every frame, none twice

@@ -42,7 +42,8 @@ def test_small_model_is_the_small_architecture():
     assert count_parameters(loaded.model) < count_parameters(load_checkpoint(default_weights_path(68)).model) / 2
 
 
-@pytest.mark.parametrize("points, model", [(68, "default"), (98, "default"), (68, "small")])
+@pytest.mark.parametrize("points, model", [(68, "default"), (98, "default"), (68, "small"), (68, "accurate"),
+                                           (98, "accurate")])
 def test_eyes_land_on_the_eyes_of_a_real_photo(points, model, astronaut):
     detector = BlazeFaceDetector("full")
     (ref_left, ref_right) = np.array(detector.detect(astronaut)[0].eyes)
@@ -83,18 +84,18 @@ def test_headless_98_points_writes_98_point_rows(tmp_path, photo_dir):
     assert len(rows) == 3 and "x_97" in rows[0] and "y_97" in rows[0] and "x_98" not in rows[0]
 
 
-def test_headless_small_model_writes_68_point_rows_like_the_default(tmp_path, photo_dir):
+def test_headless_small_and_accurate_models_write_68_point_rows_like_the_default(tmp_path, photo_dir):
     rows = {}
-    for model in ("default", "small"):
+    for model in ("default", "small", "accurate"):
         out = tmp_path / f"{model}.csv"
         result = subprocess.run([sys.executable, str(ROOT / "main.py"), "--headless", "--model", model,
                                  "--source", str(photo_dir), "--csv", str(out)], cwd=ROOT, capture_output=True,
                                 text=True, timeout=300)
         assert result.returncode == 0, result.stderr
         rows[model] = list(csv.DictReader(out.open()))
-    assert list(rows["small"][0]) == list(rows["default"][0])          # the same columns
-    assert len(rows["small"]) == len(rows["default"]) == 3
-    for a, b in zip(rows["default"], rows["small"]):                   # and about the same points
+    assert list(rows["small"][0]) == list(rows["accurate"][0]) == list(rows["default"][0])   # the same columns
+    assert len(rows["small"]) == len(rows["accurate"]) == len(rows["default"]) == 3
+    for a, b in zip(rows["default"] * 2, rows["small"] + rows["accurate"]):   # and about the same points
         if a["success"] == "1" and b["success"] == "1":
             pa = np.array([[float(a[f"x_{i}"]), float(a[f"y_{i}"])] for i in range(68)])
             pb = np.array([[float(b[f"x_{i}"]), float(b[f"y_{i}"])] for i in range(68)])
@@ -102,8 +103,11 @@ def test_headless_small_model_writes_68_point_rows_like_the_default(tmp_path, ph
             assert np.linalg.norm(pa - pb, axis=1).mean() < 0.15 * iod
 
 
-@pytest.mark.parametrize("combo, last_column", [("points_combo", "x_97"), ("size_combo", "x_67")])
-def test_gui_switches_live_to_98_points_or_the_small_model_and_records(tmp_path, face_video, combo, last_column):
+@pytest.mark.parametrize("combo, index, last_column, loaded", [("points_combo", 1, "x_97", (98, "default")),
+                                                               ("size_combo", 1, "x_67", (68, "small")),
+                                                               ("size_combo", 2, "x_67", (68, "accurate"))])
+def test_gui_switches_live_to_98_points_or_another_model_size_and_records(tmp_path, face_video, combo, index,
+                                                                         last_column, loaded):
     import time
 
     from PySide6.QtWidgets import QApplication
@@ -114,8 +118,8 @@ def test_gui_switches_live_to_98_points_or_the_small_model_and_records(tmp_path,
     window.show()
     window.start(str(face_video))
     box = getattr(window.controls, combo)
-    assert box.model().item(1).isEnabled()           # weights exist, so the choice is offered
-    box.setCurrentIndex(1)
+    assert box.model().item(index).isEnabled()       # weights exist, so the choice is offered
+    box.setCurrentIndex(index)
     out = tmp_path / "live.csv"
     window.start_recording(out)
     deadline = time.monotonic() + 60
@@ -126,7 +130,7 @@ def test_gui_switches_live_to_98_points_or_the_small_model_and_records(tmp_path,
     window.close()
     rows = list(csv.DictReader(out.open()))
     assert len(rows) >= 3 and last_column in rows[0] and f"x_{int(last_column[2:]) + 1}" not in rows[0]
-    assert (config.points, config.model) == ((98, "default") if combo == "points_combo" else (68, "small"))
+    assert (config.points, config.model) == loaded
 
 
 @pytest.mark.parametrize("points, model", [(68, "default"), (98, "default"), (68, "small")])
@@ -139,3 +143,30 @@ def test_shipped_int8_exports_belong_to_the_shipped_weights(points, model):
     size = net.config.input_size
     crop = np.random.default_rng(0).uniform(0, 255, (1, 3, size, size)).astype(np.float32)
     assert runner(crop).shape == (1, points, size // 4, size // 4)
+
+
+@pytest.mark.parametrize("points", [68, 98])
+def test_the_accurate_model_is_the_face_mesh_teacher_and_runs_its_fp32_export_without_torch(tmp_path, astronaut,
+                                                                                           points):
+    """--model accurate: MediaPipe's face-mesh trunk under MobileFAN's decoder (the distillation
+    teacher). It ships an fp32 export only (its int8 graph measured slower); the default runtime,
+    auto, takes that export, and a headless run over a photo still never imports torch."""
+    from core.images import write_image
+    path = default_weights_path(points, "accurate")
+    cfg = load_checkpoint(path, expected_points=points).model.config
+    assert (cfg.encoder, cfg.input_size) == ("face_mesh", 192)
+    assert path.with_suffix(".onnx").is_file() and not path.with_suffix(".int8.onnx").exists()
+    photo, out = tmp_path / "face.jpg", tmp_path / "face.csv"
+    write_image(photo, astronaut)
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['main.py', '--headless', '--points', '{points}', '--model', 'accurate', '--source', {str(photo)!r}, "
+            f"'--csv', {str(out)!r}]\n"
+            "try:\n"
+            "    runpy.run_path('main.py', run_name='__main__')\n"
+            "except SystemExit as exc:\n"
+            "    assert exc.code == 0, exc.code\n"
+            "sys.exit(1 if 'torch' in sys.modules else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "warning" not in result.stderr.lower()
+    assert len(out.read_text().splitlines()) == 2

@@ -155,6 +155,9 @@ def _runner(model: MobileFAN, checkpoint: Path, runtime: str) -> HeatmapRunner |
     an int8 request without a matching export is an error here, not a quiet fp32 fallback."""
     if runtime == "torch":
         return None
+    if runtime == "auto":                       # what the app runs: the export the model ships
+        from core.runtimes import open_runner
+        return open_runner(checkpoint, "auto", threads=2)[0]
     from core.torch_runners import make_runner
     runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)
     if runner.name != runtime:
@@ -178,8 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eyelids", action="store_true",
                         help="re-place the lids with the eyelid network (core/eyelids.py), as the app does")
     parser.add_argument("--runtime", default="torch",
-                        help="run the checkpoints through this runtime (e.g. onnxruntime-int8, the app's default, "
-                             "with the export beside each checkpoint) instead of eager PyTorch")
+                        help="run the checkpoints through this runtime (e.g. onnxruntime-int8, or auto: the export each "
+                             "model ships, as the app runs it) instead of eager PyTorch")
     args = parser.parse_args(argv)
     set_thread_counts(2)
     try:

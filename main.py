@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="BlazeFace model: short range (webcam), full range (photos, far faces); "
                         "auto picks short for cameras, full for files (default)")
     p.add_argument("--no-smoothing", action="store_true", help="start with the One Euro filter off")
+    p.add_argument("--no-eyelids", action="store_true",
+                   help="leave the lids as the face network places them (no eyelid network: core/eyelids.py)")
     p.add_argument("--threads", type=int, default=2, help="CPU threads for the model (default: 2)")
     p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,
                    help=f"inference back-end (default: {PipelineConfig.runtime}; see README, Performance)")
@@ -77,7 +79,7 @@ def make_config(args: argparse.Namespace, points: int, model: str | None = None)
     return PipelineConfig(points=points, model=model or args.model or "default", weights=args.weights,
                           detector_range=args.detector,
                           num_threads=args.threads, runtime=args.runtime, max_faces=args.max_faces,
-                          smoothing=SmoothingConfig(enabled=not args.no_smoothing),
+                          smoothing=SmoothingConfig(enabled=not args.no_smoothing), eyelids=not args.no_eyelids,
                           camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy))
 
 

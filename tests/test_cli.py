@@ -294,6 +294,24 @@ def test_a_stop_request_ends_a_headless_run_between_frames(tmp_path, tiny_weight
     assert {int(r["frame"]) for r in rows} <= set(range(7)) and out.read_text().endswith("\n")
 
 
+def test_no_eyelids_leaves_the_lids_to_the_face_network(tmp_path, face_video):
+    """The eyelid network re-places only the eight lid points (37, 38, 40, 41, 43, 44, 46, 47);
+    --no-eyelids leaves them where the face network put them."""
+    with_net, without = tmp_path / "with.csv", tmp_path / "without.csv"
+    for out, extra in ((with_net, ()), (without, ("--no-eyelids",))):
+        result = run("--headless", "--source", face_video, "--csv", out, "--max-frames", "20", *extra)
+        assert result.returncode == 0, result.stderr
+    a, b = list(csv.DictReader(with_net.open())), list(csv.DictReader(without.open()))
+    assert len(a) == len(b) >= 15
+    lids = [37, 38, 40, 41, 43, 44, 46, 47]
+    moved = np.array([[float(ra[f"y_{i}"]) - float(rb[f"y_{i}"]) for i in lids] for ra, rb in zip(a, b)])
+    others = [i for i in range(68) if i not in lids]
+    rest = np.array([[float(ra[f"{c}_{i}"]) - float(rb[f"{c}_{i}"]) for c in "xy" for i in others]
+                     for ra, rb in zip(a, b)])
+    # the rest only through the face-wide smoothing speed and the next crop: hundredths of a pixel
+    assert np.abs(rest).max() < 0.1 < np.abs(moved).max()
+
+
 def test_headless_csv_has_pose_and_eye_columns_that_follow_the_head(tmp_path, face_video):
     """The clip turns the astronaut's head in the image plane by a known angle (15 sin 2 pi t):
     pose_Rz must follow it (OpenFace: + is clockwise on screen, OpenCV's angle is counter-clockwise)."""

@@ -77,6 +77,7 @@ def evaluate_samples(model: MobileFAN, samples: list[FaceSample], runner: Heatma
 
 # ---- the validation set that steers: people weighted once, buckets by yaw, face size, colour ----
 VIDEO_FRAMES_PER_PERSON = 20
+FAILURE_NME = 0.10              # FR@0.10: a face whose NME is above this failed (listed by --buckets)
 BUCKETS = {
     "yaw <20": lambda s: abs(s.facts.get("yaw_mesh", 99)) < 20,
     "yaw 20-45": lambda s: 20 <= abs(s.facts.get("yaw_mesh", 99)) <= 45,
@@ -209,6 +210,10 @@ def _report(args: argparse.Namespace) -> None:
             for r in bucket_table(errors, samples):
                 print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
                       f"{r['fr10']:.3f} | {r['auc10']:.3f} |")
+            failed = [(float(e), s) for e, s in zip(errors, samples) if e > FAILURE_NME]
+            if failed:
+                print(f"\nfailed (NME > {FAILURE_NME}): " + ", ".join(
+                    f"{s.person}/{Path(s.image).name} {e:.3f}" for e, s in sorted(failed, key=lambda x: -x[0])))
             print()
         return
     photos = [s for s in samples if not s.is_video_frame]

@@ -98,6 +98,15 @@ def test_two_step_training_smoke_run_with_distillation(tmp_path):
     assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] > 0 and np.isfinite(log[-1]["val_nme"])
 
 
+def test_a_manifest_given_as_validation_data_gives_its_val_split_only(tmp_path):
+    """--val-data cache/corpus2/manifest.jsonl beside --data manifest_synth.jsonl: the trainer's
+    validation (which keeps best.pt) must not score the faces it trains on."""
+    from training.train import TrainingRun
+    manifest = tiny_corpus(tmp_path)
+    run = TrainingRun(small_run(tmp_path, manifest, tmp_path / "v", val_data=str(manifest), val_limit=10))
+    assert [s.person for s in run.val_samples] == ["p0"]          # the one val face, none of the five train ones
+
+
 def test_fine_tuning_starts_from_the_given_weights(tmp_path):
     manifest = tiny_corpus(tmp_path)
     first = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "a")))

@@ -190,8 +190,9 @@ class TrainingRun:
 
         self.train_samples = some_people(load_samples(cfg.data, "train"), cfg.people_fraction)
         # The steering set: every validation photo, video frames capped per person, people weighted once.
-        self.val_samples = cap_video_frames(load_samples(cfg.val_data or cfg.data,
-                                                         None if cfg.val_data else "val"))[: cfg.val_limit]
+        # A manifest given as --val-data gives its val split too (its train split is what we train on);
+        # a 300-W or WFLW folder has no splits and is read whole.
+        self.val_samples = cap_video_frames(load_samples(cfg.val_data or cfg.data, "val"))[: cfg.val_limit]
         if not self.train_samples:
             raise TrainingError(f"{cfg.data} has no training faces")
         self.model = self._build_student().to(self.device)

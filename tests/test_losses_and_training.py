@@ -216,6 +216,11 @@ def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, mon
     assert "| none | 2 |" in table and "| FA+FS | 2 |" in table
     ablation.main(argv)          # a second call trains nothing again
     assert len(trained) == 4
+    # midway through a longer one: --report-only tables the finished runs and trains none
+    ablation.main(argv[:7] + ["0", "1", "2"] + argv[9:] + ["--report-only"])
+    assert len(trained) == 4
+    table = (tmp_path / "abl" / "table.md").read_text()
+    assert "| none | 2 |" in table and "| FA+FS | 2 |" in table
 
 
 def test_fine_tuning_ablation_students_take_the_starting_weights_architecture(tmp_path):

@@ -107,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--input-size", type=int, default=96)
     parser.add_argument("--deconv-channels", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--report-only", action="store_true",
+                        help="train nothing: the table of the runs that have finished (a long ablation, midway)")
     args = parser.parse_args(argv)
 
     model = ModelConfig(num_points=68, input_size=args.input_size, width=args.width,
@@ -125,6 +127,8 @@ def main(argv: list[str] | None = None) -> None:
             out = Path(cfg.out)
             scored = out / "score.json"
             if not scored.exists():
+                if args.report_only and not (out / "last.pt").exists():
+                    continue
                 if not (out / "last.pt").exists():
                     log.info("== %s, seed %d -> %s", arm.name, seed, out)
                     TrainingRun(cfg, resume=True).run()

@@ -88,15 +88,12 @@ def error(text: str, code: int = EXIT_BAD_INPUT) -> int:
     return code
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C (the CSV is finalised) but exiting 143."""
-
-
 class Signals:
-    """Ctrl-C and SIGTERM raise KeyboardInterrupt (Terminated) as Python does, and are also
-    remembered: an extension module that swallows the exception (C++ code that checks for
-    signals and clears the error) cannot make a run ignore them, since the headless loop asks
-    `requested` before every frame."""
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt as Python's Ctrl-C does (SIGTERM finalises the
+    CSV too), and are also remembered: the exit code says which came (130 / 143), and an
+    extension module that swallows the exception (C++ code that checks for signals and clears
+    the error) cannot make a run ignore them, since the headless loop asks `requested` before
+    every frame."""
 
     received: int | None = None
 
@@ -108,7 +105,7 @@ class Signals:
     @classmethod
     def _handle(cls, signum, frame) -> None:
         cls.received = signum
-        raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        raise KeyboardInterrupt
 
     @classmethod
     def requested(cls) -> bool:
@@ -117,10 +114,6 @@ class Signals:
     @classmethod
     def code(cls) -> int:
         return EXIT_TERMINATED if cls.received == signal.SIGTERM else EXIT_INTERRUPTED
-
-
-def interrupted_code(exc: KeyboardInterrupt) -> int:
-    return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
 
 
 def run_request(args: argparse.Namespace):
@@ -155,10 +148,10 @@ def run_batch_cli(plan, config: PipelineConfig) -> int:
                 failed.append(report)
                 tqdm.write(f"{name}: failed: {report.error}", file=sys.stderr)
             bar.set_postfix(frames=frames, failed=len(failed))
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt:
         bar.close()
         return error("interrupted; finished files keep their CSVs, run the same command again to resume",
-                     interrupted_code(exc))
+                     Signals.code())
     bar.close()
     done = len(plan.tasks) - len(failed)
     print(f"{len(plan.inputs)} files: {done} processed, {plan.complete} already done, {len(failed)} failed; "
@@ -185,6 +178,7 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
             source.close()
         raise
     notes = lambda text: tqdm.write(text, file=sys.stderr)  # noqa: E731
+    summary = None
     try:
         if source is not None:
             summary = run_headless(source, pipeline, recorder, request.max_frames, request.overlay_dir,
@@ -192,12 +186,11 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
         else:
             summary = run_inputs(list(plan.inputs), pipeline, recorder, notify=notes,
                                  should_stop=Signals.requested)
-    except KeyboardInterrupt as exc:
-        rows = f"; {request.csv} keeps its {recorder.rows} whole rows" if recorder else ""
-        return error(f"interrupted{rows}", interrupted_code(exc))
+    except KeyboardInterrupt:
+        pass                                    # raised mid-frame; `summary.stopped`: between frames
     finally:
         pipeline.close()
-    if summary.stopped:
+    if summary is None or summary.stopped:
         rows = f"; {request.csv} keeps its {recorder.rows} whole rows" if recorder else ""
         return error(f"interrupted{rows}", Signals.code())
     print(f"{summary.frames} frames, {summary.faces} faces, {summary.fps:.1f} frames/s"
@@ -253,8 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_batch_cli(plan, config) if plan.kind == "batch" else run_headless_cli(plan, config)
     except MobileFANError as exc:
         return error(str(exc), exc.exit_code)
-    except KeyboardInterrupt as exc:           # before the run had started: nothing was written
-        return error("interrupted", interrupted_code(exc))
+    except KeyboardInterrupt:                  # before the run had started: nothing was written
+        return error("interrupted", Signals.code())
 
 
 if __name__ == "__main__":

@@ -99,9 +99,11 @@ def run_dlib(video: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(flags), np.array(ears)
 
 
-# MediaPipe's refined mesh, its six EAR points per eye (dlib's order: corner, upper, upper, corner,
-# lower, lower): the reference our eyelid labels come from (training/eyelid_labels.py).
-MESH_EAR = ((33, 160, 158, 133, 153, 144), (362, 385, 387, 263, 373, 380))
+def mesh_ear_points() -> tuple[tuple[int, ...], ...]:
+    """MediaPipe's refined mesh, its six EAR points per eye in dlib's order (corner, upper, upper,
+    corner, lower, lower): the mesh vertices our eyelid labels come from (training/eyelid_labels.py)."""
+    from training.eyelid_labels import EYES, MESH_EYE_68
+    return tuple(tuple(MESH_EYE_68[i] for i in eye) for eye in EYES)
 
 
 def run_mesh(video: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -110,6 +112,7 @@ def run_mesh(video: Path) -> tuple[np.ndarray, np.ndarray]:
     from core.face_measures import eye_aspect_ratio
     mesh = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True)
     blinks = BlinkDetector(BlinkConfig())
+    eyes = mesh_ear_points()
     flags, ears = [], []
     for frame in open_source(video):
         h, w = frame.image.shape[:2]
@@ -119,7 +122,7 @@ def run_mesh(video: Path) -> tuple[np.ndarray, np.ndarray]:
             ears.append(np.nan)
             continue
         pts = np.array([[p.x * w, p.y * h] for p in found[0].landmark])
-        ear = float(np.mean([eye_aspect_ratio(pts, eye) for eye in MESH_EAR]))
+        ear = float(np.mean([eye_aspect_ratio(pts, eye) for eye in eyes]))
         flags.append(blinks.update(ear, frame.timestamp))
         ears.append(ear)
     mesh.close()

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from core.config import WEIGHTS_DIR
+from core.geometry import apply_affine
 
 EYELID_MODEL = WEIGHTS_DIR / "eyelids.onnx"
 CONFIG_KEY = "mobilefan_eyelid_config"
@@ -74,8 +75,8 @@ def eye_crops(rgb: np.ndarray, points: np.ndarray, cfg: EyeCropConfig,
 
 
 def to_frame(matrix: np.ndarray, crop_points: np.ndarray) -> np.ndarray:
-    inverse = cv2.invertAffineTransform(matrix)
-    return crop_points @ inverse[:, :2].T + inverse[:, 2]
+    """Crop pixels -> frame pixels through the inverse of `eye_crop_matrix`'s matrix."""
+    return apply_affine(cv2.invertAffineTransform(matrix), crop_points)
 
 
 class EyelidRefiner:

@@ -156,12 +156,9 @@ def _runner(model: MobileFAN, checkpoint: Path, runtime: str) -> HeatmapRunner |
     an int8 request without a matching export is an error here, not a quiet fp32 fallback."""
     if runtime == "torch":
         return None
-    if runtime == "auto":                       # what the app runs: the export the model ships
-        from core.runtimes import open_runner
-        return open_runner(checkpoint, "auto", threads=2)[0]
     from core.torch_runners import make_runner
     runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)
-    if runner.name != runtime:
+    if runtime != "auto" and runner.name != runtime:      # auto: whichever export the model ships
         raise ValueError(f"{checkpoint} has no {runtime} export that matches it")
     return runner
 

@@ -62,14 +62,19 @@ def eye_crop_matrix(outer: np.ndarray, inner: np.ndarray, cfg: EyeCropConfig, mi
     return np.hstack([rot, t[:, None]])
 
 
+def warp_eye(rgb: np.ndarray, matrix: np.ndarray, cfg: EyeCropConfig) -> np.ndarray:
+    """The eye crop through `eye_crop_matrix`'s matrix: the one warp, for the app and training alike."""
+    return cv2.warpAffine(rgb, matrix, (cfg.size, cfg.size), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
 def eye_crops(rgb: np.ndarray, points: np.ndarray, cfg: EyeCropConfig,
               eyes=EYES_68) -> tuple[np.ndarray, list[np.ndarray]]:
     """(2, S, S, 3) crops of a face's eyes (right eye first, the left one mirrored), and their matrices."""
     patches, matrices = [], []
     for i, (outer, inner, _) in enumerate(eyes):
         m = eye_crop_matrix(points[outer], points[inner], cfg, mirror=i == 1)
-        patches.append(cv2.warpAffine(rgb, m, (cfg.size, cfg.size), flags=cv2.INTER_LINEAR,
-                                      borderMode=cv2.BORDER_REPLICATE))
+        patches.append(warp_eye(rgb, m, cfg))
         matrices.append(m)
     return np.stack(patches), matrices
 

@@ -27,7 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.eyelids import CONFIG_KEY, EYES_68, EYELID_MODEL, EyeCropConfig, eye_crop_matrix
+from core.eyelids import CONFIG_KEY, EYES_68, EYELID_MODEL, EyeCropConfig, eye_crop_matrix, warp_eye
+from core.geometry import apply_affine
 from core.face_measures import eye_aspect_ratio
 from core.threads import set_thread_counts
 from training.augment import AugmentConfig, degrade, photometric
@@ -68,7 +69,7 @@ class EyelidNet(nn.Module):
 
 
 def eye_targets(points: np.ndarray, matrix: np.ndarray, lids: tuple[int, ...]) -> np.ndarray:
-    return (np.asarray(points, np.float64)[list(lids)] @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+    return apply_affine(matrix, np.asarray(points, np.float64)[list(lids)]).astype(np.float32)
 
 
 class EyeCrops(torch.utils.data.Dataset):
@@ -93,10 +94,7 @@ class EyeCrops(torch.utils.data.Dataset):
             a += rng.normal(0, self.jitter * width, 2)
             b += rng.normal(0, self.jitter * width, 2)
         m = eye_crop_matrix(a, b, self.crop, mirror=eye == 1)
-        import cv2
-        image = read_rgb_cached(str(sample.image))
-        patch = cv2.warpAffine(image, m, (self.crop.size, self.crop.size), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
+        patch = warp_eye(read_rgb_cached(str(sample.image)), m, self.crop)
         if self.augment is not None:
             patch = photometric(patch, rng, self.augment)
             patch = degrade(patch, rng, self.augment, 3.0 * self.crop.size / self.crop.per_eye_width)

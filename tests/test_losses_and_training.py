@@ -11,7 +11,7 @@ from core.model import load_checkpoint
 from training.corpus.manifest import FaceRecord, append_record
 from training.losses import (FeatureAdapters, feature_aligned_loss, feature_similarity_loss, heatmap_loss,
                                   similarity_map)
-from training.train import TrainConfig, TrainingError, build_parser, config_from_args, train
+from training.train import TrainConfig, TrainingError, TrainingRun, build_parser, config_from_args, train
 
 
 @pytest.mark.parametrize("plain", [False, True])
@@ -193,11 +193,42 @@ def test_ablation_arms_differ_only_in_the_distillation_terms(tmp_path):
 
 def test_ablation_table_reports_mean_and_sample_std_over_seeds():
     from training.ablation import REPORTED_BUCKETS, summarise
-    runs = [{"nme_person": v, "nme_faces": v, "fr10": 0.0, **{b: v for b in REPORTED_BUCKETS[1:]}}
-            for v in (0.05, 0.06, 0.07)]
+    runs = [{"nme_person": v, "nme_faces": v, "fr10": 0.0, "seed": i, **{b: v for b in REPORTED_BUCKETS[1:]}}
+            for i, v in enumerate((0.05, 0.06, 0.07))]
     row = summarise({"FA": runs}).splitlines()[2]
-    # mean 0.06, sample std sqrt(((0.01)^2 * 2) / 2) = 0.01
-    assert row.startswith("| FA | 3 | 0.0600 +- 0.0100 |") and row.endswith("| 0.0500, 0.0600, 0.0700 |")
+    # mean 0.06, sample std sqrt(((0.01)^2 * 2) / 2) = 0.01; no baseline arm: no paired column
+    assert row.startswith("| FA | 3 | 0.0600 +- 0.0100 |") and row.endswith("| 0.0500, 0.0600, 0.0700 | - |")
+
+
+def test_ablation_table_pairs_each_arm_with_the_baseline_at_the_same_seed():
+    from training.ablation import REPORTED_BUCKETS, summarise
+
+    def runs(pairs):
+        return [{"nme_person": v, "nme_faces": v, "fr10": 0.0, "seed": s, **{b: v for b in REPORTED_BUCKETS[1:]}}
+                for s, v in pairs]
+    # Seeds differ a lot (0.05 .. 0.07) but the arm is 0.002 better at every seed; seed 2 has no baseline run.
+    table = summarise({"none": runs([(0, 0.05), (1, 0.07), (2, 0.06)]),
+                       "soft": runs([(0, 0.048), (1, 0.068)]),
+                       "FA": runs([(3, 0.05)])}).splitlines()
+    assert table[2].endswith("| - |")                                # the baseline itself
+    assert table[3].endswith("| -0.0020 +- 0.0000 (n=2) |")          # the seed's luck cancels
+    assert table[4].endswith("| - |")                                # no seed in common
+
+
+def test_ablation_arms_at_one_seed_start_alike_and_draw_the_same_crops(tmp_path):
+    """What the paired column relies on: only the loss differs between arms at one seed."""
+    from training.ablation import ARMS, run_config
+    manifest = tiny_corpus(tmp_path)
+    teacher = train(small_run(tmp_path, manifest, tmp_path / "teacher", width=0.5, deconv_channels=24))
+    base = small_run(tmp_path, manifest, "", width=0.35, deconv_channels=16)
+    arms = {a.name: a for a in ARMS}
+    runs = [TrainingRun(run_config(base, arms[name], 5, str(teacher), tmp_path / "abl")) for name in ("none", "FA+FS")]
+    plain, distilled = (r.model.state_dict() for r in runs)
+    assert all(torch.equal(plain[k], distilled[k]) for k in plain)
+    (a_images, a_points), (b_images, b_points) = (next(iter(r._loader(0, 0))) for r in runs)
+    assert torch.equal(a_images, b_images) and torch.equal(a_points, b_points)
+    other = TrainingRun(run_config(base, arms["none"], 6, str(teacher), tmp_path / "abl"))
+    assert not torch.equal(next(iter(other._loader(0, 0)))[0], a_images)     # a seed does change them
 
 
 def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, monkeypatch):

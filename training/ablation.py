@@ -73,20 +73,33 @@ def score(weights: Path, samples) -> dict[str, float]:
     return out
 
 
-def summarise(results: dict[str, list[dict[str, float]]]) -> str:
-    """A markdown table: mean +- std over seeds (sample std, n-1) of each measure, per arm."""
+def summarise(results: dict[str, list[dict[str, float]]], baseline: str = "none") -> str:
+    """A markdown table: mean +- std over seeds (sample std, n-1) of each measure, per arm, and
+    each arm's people-weighted NME minus the baseline's *at the same seed*, mean +- std.
+
+    The pairing is what makes few seeds tell something: at one seed every arm starts from the
+    same student weights and draws the same augmented crops in the same order (TrainingRun
+    seeds both before anything else; tests/test_losses_and_training.py checks it), so the
+    seed's luck cancels in the difference and only the distillation terms remain.
+    """
     keys = ["nme_person", "nme_faces", "fr10", *REPORTED_BUCKETS[1:]]
     heads = ["NME, people weighted", "per face", "FR@0.10", *(f"NME {b}" for b in REPORTED_BUCKETS[1:])]
-    lines = ["| arm | seeds | " + " | ".join(heads) + " | NME per seed |", "|---|---|" + "---|" * (len(keys) + 1)]
+    lines = ["| arm | seeds | " + " | ".join(heads) + f" | NME per seed | NME - {baseline}'s, same seed |",
+             "|---|---|" + "---|" * (len(keys) + 2)]
+    base = {r.get("seed"): r["nme_person"] for r in results.get(baseline, [])}
     for arm, runs in results.items():
-        cells = []
-        for k in keys:
-            v = np.array([r[k] for r in runs])
-            std = v.std(ddof=1) if len(v) > 1 else float("nan")
-            cells.append(f"{v.mean():.4f} +- {std:.4f}")
+        cells = [_mean_std([r[k] for r in runs]) for k in keys]
         per_seed = ", ".join(f"{r['nme_person']:.4f}" for r in runs)
-        lines.append(f"| {arm} | {len(runs)} | " + " | ".join(cells) + f" | {per_seed} |")
+        diffs = [r["nme_person"] - base[r.get("seed")] for r in runs if r.get("seed") in base]
+        paired = "-" if arm == baseline or not diffs else f"{_mean_std(diffs, signed=True)} (n={len(diffs)})"
+        lines.append(f"| {arm} | {len(runs)} | " + " | ".join(cells) + f" | {per_seed} | {paired} |")
     return "\n".join(lines)
+
+
+def _mean_std(values: list[float], signed: bool = False) -> str:
+    v = np.array(values)
+    std = v.std(ddof=1) if len(v) > 1 else float("nan")
+    return f"{v.mean():+.4f} +- {std:.4f}" if signed else f"{v.mean():.4f} +- {std:.4f}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -133,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
                     log.info("== %s, seed %d -> %s", arm.name, seed, out)
                     TrainingRun(cfg, resume=True).run()
                 scored.write_text(json.dumps(score(out / "last.pt", samples)))
-            results.setdefault(arm.name, []).append(json.loads(scored.read_text()))
+            results.setdefault(arm.name, []).append({**json.loads(scored.read_text()), "seed": seed})
     table = summarise(results)
     (args.out / "table.md").write_text(table + "\n")
     print(f"{len(samples)} faces of {len({s.person for s in samples})} people; last weights of each run\n")

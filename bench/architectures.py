@@ -1,0 +1,93 @@
+"""What would a cheaper network cost? Candidate MobileFAN shapes timed before any is trained.
+
+    python -m bench.architectures [--rounds 3] [--repeats 200]
+
+A network's time does not depend on its weights, so each candidate shape
+(MobileNetV2 width, input size, deconvolution channels) is built with random
+weights, exported to fp32 ONNX the way the shipped models are and timed on
+ONNX Runtime with the app's settings (2 threads, spinning, all graph
+optimisations), all candidates in alternation for `--rounds` rounds of
+`--repeats` calls each. The table gives each one's median ms per face and
+its ratio to the shipped small model's shape measured in the same run. int8
+is left out on purpose: quantised from random weights, the small shape ran
+1.3x slower than the shipped small model's own int8 file in the same run, so
+int8 time does depend on the weights here and only a trained candidate can
+be timed for it. This chooses what is worth training for the speed issue; it
+says nothing of accuracy, which only training and the steering set can tell
+(weights/MODEL_CARD.md, the frontier).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+from core.config import ModelConfig
+from core.runtimes import OnnxRuntimeRunner
+
+# (label, width, input px, deconvolution channels); the first two are the shipped shapes.
+CANDIDATES = (
+    ("default (shipped)", 1.0, 128, 128),
+    ("small (shipped)", 0.5, 96, 64),
+    ("default, deconv 64", 1.0, 128, 64),
+    ("width 0.75, 128 px, deconv 64", 0.75, 128, 64),
+    ("width 1.0, 96 px, deconv 64", 1.0, 96, 64),
+    ("width 0.75, 96 px, deconv 64", 0.75, 96, 64),
+    ("width 0.5, 96 px, deconv 32", 0.5, 96, 32),
+    ("width 0.35, 96 px, deconv 64", 0.35, 96, 64),
+    ("width 0.35, 96 px, deconv 32", 0.35, 96, 32),
+    ("width 0.5, 64 px, deconv 64", 0.5, 64, 64),
+    ("width 0.35, 64 px, deconv 32", 0.35, 64, 32),
+)
+REFERENCE = "small (shipped)"
+
+
+def candidate_export(width: float, size: int, deconv: int, seed: int = 0) -> tuple[bytes, int]:
+    """(fp32 ONNX, parameters) of one shape with random weights."""
+    import torch
+
+    from core.model import MobileFAN, count_parameters
+    from core.onnx_graph import export_onnx
+    torch.manual_seed(seed)
+    model = MobileFAN(ModelConfig(width=width, input_size=size, deconv_channels=deconv)).eval()
+    return export_onnx(model), count_parameters(model)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    rows = []
+    for label, width, size, deconv in CANDIDATES:
+        fp32, params = candidate_export(width, size, deconv)
+        crops = np.random.default_rng(1).normal(0, 1, (8, 1, 3, size, size)).astype(np.float32)
+        rows.append({"label": label, "shape": (width, size, deconv), "params": params, "crops": crops,
+                     "runner": OnnxRuntimeRunner(fp32, args.threads), "ms": []})
+    for _ in range(args.rounds):
+        for row in rows:
+            runner = row["runner"]
+            for crop in row["crops"]:
+                runner(crop)                                       # warm
+            start = time.perf_counter()
+            for i in range(args.repeats):
+                runner(row["crops"][i % len(row["crops"])])
+            row["ms"].append((time.perf_counter() - start) / args.repeats * 1e3)
+    ref_ms = statistics.median(next(r for r in rows if r["label"] == REFERENCE)["ms"])
+    print(f"Network only, fp32 ONNX Runtime, {args.threads} threads, median of {args.rounds} rounds x "
+          f"{args.repeats} calls, one face a call (random weights)")
+    print()
+    print("| candidate | width | input px | deconv | parameters (M) | ms | x shipped small |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        width, size, deconv = row["shape"]
+        ms = statistics.median(row["ms"])
+        print(f"| {row['label']} | {width} | {size} | {deconv} | {row['params'] / 1e6:.2f} | {ms:.3f} | "
+              f"{ms / ref_ms:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

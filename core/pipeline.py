@@ -90,7 +90,7 @@ class LandmarkPipeline:
         """A new source: forget the tracks, pick the detector range it needs and
         load that detector now, so the first frame is not the one that waits for it."""
         self.detector_range = detector_range_for(self.config.detector_range, live)
-        self.detector
+        _ = self.detector                  # the property loads it
         self.reset()
 
     def warm_up(self) -> None:

@@ -134,14 +134,11 @@ def evaluate(net: EyelidNet, samples: list[FaceSample]) -> dict[str, float]:
         for start in range(0, len(data), 128):
             items = [data[i] for i in range(start, min(start + 128, len(data)))]
             pred = net(torch.stack([x for x, _ in items]).float()).numpy().reshape(-1, 4, 2)
-            for k, (p, (_, t)) in enumerate(zip(pred, items)):
-                index = start + k
-                sample, eye = samples[index // 2], index % 2
+            for p, (_, t) in zip(pred, items):
                 t = t.numpy().reshape(4, 2)
                 scale = net.crop.size / net.crop.per_eye_width         # one eye width in crop pixels
                 errors.append(float(np.linalg.norm(p - t, axis=1).mean() / scale))
                 # EAR with the corners at their crop places (the lids predicted / labelled)
-                outer, inner, lids = EYES_68[eye]
                 c, half = (net.crop.size - 1) / 2, scale / 2
                 corners = np.array([[c - half, c], [c + half, c]])
                 for lid_points, bucket in ((p, ears_pred), (t, ears_true)):

@@ -96,7 +96,7 @@ def silhouette(points: np.ndarray, mesh: np.ndarray, side: int, band: float) -> 
     """For each point's row, the outermost mesh x on `side` (-1 image left, +1 right), in a band of rows."""
     height = float(np.ptp(mesh[:, 1]))
     out = points.copy()
-    for i, (x, y) in enumerate(points[:, :2]):
+    for i, y in enumerate(points[:, 1]):
         rows = np.abs(mesh[:, 1] - y) < band * height
         if rows.any():
             xs = mesh[rows, 0]

@@ -86,11 +86,11 @@ def summarise(results: dict[str, list[dict[str, float]]], baseline: str = "none"
     heads = ["NME, people weighted", "per face", "FR@0.10", *(f"NME {b}" for b in REPORTED_BUCKETS[1:])]
     lines = ["| arm | seeds | " + " | ".join(heads) + f" | NME per seed | NME - {baseline}'s, same seed |",
              "|---|---|" + "---|" * (len(keys) + 2)]
-    base = {r.get("seed"): r["nme_person"] for r in results.get(baseline, [])}
+    base = {r["seed"]: r["nme_person"] for r in results.get(baseline, [])}
     for arm, runs in results.items():
         cells = [_mean_std([r[k] for r in runs]) for k in keys]
         per_seed = ", ".join(f"{r['nme_person']:.4f}" for r in runs)
-        diffs = [r["nme_person"] - base[r.get("seed")] for r in runs if r.get("seed") in base]
+        diffs = [r["nme_person"] - base[r["seed"]] for r in runs if r["seed"] in base]
         paired = "-" if arm == baseline or not diffs else f"{_mean_std(diffs, signed=True)} (n={len(diffs)})"
         lines.append(f"| {arm} | {len(runs)} | " + " | ".join(cells) + f" | {per_seed} | {paired} |")
     return "\n".join(lines)

@@ -130,17 +130,17 @@ def evaluate(net: EyelidNet, samples: list[FaceSample]) -> dict[str, float]:
     data = EyeCrops(samples, net.crop, None)
     net.eval()
     errors, ears_pred, ears_true = [], [], []
+    scale = net.crop.size / net.crop.per_eye_width                     # one eye width in crop pixels
+    # EAR with the corners at their crop places (the lids predicted / labelled)
+    c, half = (net.crop.size - 1) / 2, scale / 2
+    corners = np.array([[c - half, c], [c + half, c]])
     with torch.no_grad():
         for start in range(0, len(data), 128):
             items = [data[i] for i in range(start, min(start + 128, len(data)))]
             pred = net(torch.stack([x for x, _ in items]).float()).numpy().reshape(-1, 4, 2)
             for p, (_, t) in zip(pred, items):
                 t = t.numpy().reshape(4, 2)
-                scale = net.crop.size / net.crop.per_eye_width         # one eye width in crop pixels
                 errors.append(float(np.linalg.norm(p - t, axis=1).mean() / scale))
-                # EAR with the corners at their crop places (the lids predicted / labelled)
-                c, half = (net.crop.size - 1) / 2, scale / 2
-                corners = np.array([[c - half, c], [c + half, c]])
                 for lid_points, bucket in ((p, ears_pred), (t, ears_true)):
                     six = np.array([corners[0], lid_points[0], lid_points[1], corners[1], lid_points[2], lid_points[3]])
                     bucket.append(eye_aspect_ratio(six, (0, 1, 2, 3, 4, 5)))

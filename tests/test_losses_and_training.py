@@ -215,6 +215,19 @@ def test_ablation_table_pairs_each_arm_with_the_baseline_at_the_same_seed():
     assert table[4].endswith("| - |")                                # no seed in common
 
 
+def test_ablation_table_gives_the_paired_t_and_its_p():
+    from training.ablation import REPORTED_BUCKETS, summarise
+
+    def runs(pairs):
+        return [{"nme_person": v, "nme_faces": v, "fr10": 0.0, "seed": s, **{b: v for b in REPORTED_BUCKETS[1:]}}
+                for s, v in pairs]
+    # Differences -0.001, -0.002, -0.003: mean -0.002, sample std 0.001, so t = -0.002 / (0.001 / sqrt 3)
+    # = -3.46; Student's t with 2 degrees of freedom puts 3.7% beyond 3.46 on each side: p = 0.074.
+    table = summarise({"none": runs([(0, 0.05), (1, 0.07), (2, 0.06)]),
+                       "soft": runs([(0, 0.049), (1, 0.068), (2, 0.057)])}).splitlines()
+    assert table[3].endswith("| -0.0020 +- 0.0010 (n=3, t=-3.46, p=0.074) |")
+
+
 def test_ablation_arms_at_one_seed_start_alike_and_draw_the_same_crops(tmp_path):
     """What the paired column relies on: only the loss differs between arms at one seed."""
     from training.ablation import ARMS, run_config

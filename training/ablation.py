@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 
 from core.config import ModelConfig
 from core.model import load_checkpoint
@@ -75,7 +76,8 @@ def score(weights: Path, samples) -> dict[str, float]:
 
 def summarise(results: dict[str, list[dict[str, float]]], baseline: str = "none") -> str:
     """A markdown table: mean +- std over seeds (sample std, n-1) of each measure, per arm, and
-    each arm's people-weighted NME minus the baseline's *at the same seed*, mean +- std.
+    each arm's people-weighted NME minus the baseline's *at the same seed*, mean +- std, with
+    the paired t and its p.
 
     The pairing is what makes few seeds tell something: at one seed every arm starts from the
     same student weights and draws the same augmented crops in the same order (TrainingRun
@@ -91,9 +93,22 @@ def summarise(results: dict[str, list[dict[str, float]]], baseline: str = "none"
         cells = [_mean_std([r[k] for r in runs]) for k in keys]
         per_seed = ", ".join(f"{r['nme_person']:.4f}" for r in runs)
         diffs = [r["nme_person"] - base[r["seed"]] for r in runs if r["seed"] in base]
-        paired = "-" if arm == baseline or not diffs else f"{_mean_std(diffs, signed=True)} (n={len(diffs)})"
+        paired = "-" if arm == baseline or not diffs else f"{_mean_std(diffs, signed=True)} ({_paired_test(diffs)})"
         lines.append(f"| {arm} | {len(runs)} | " + " | ".join(cells) + f" | {per_seed} | {paired} |")
     return "\n".join(lines)
+
+
+def _paired_test(diffs: list[float]) -> str:
+    """n, and where the differences vary, the paired t (mean / standard error) with its two-sided
+    p under Student's t with n-1 degrees of freedom: the number that says whether an arm's lead is
+    more than the seeds' luck (p < 0.05), which a mean +- std beside a mean +- std cannot."""
+    n = len(diffs)
+    sd = float(np.std(diffs, ddof=1)) if n > 1 else 0.0
+    if sd == 0.0:
+        return f"n={n}"
+    t = float(np.mean(diffs)) / (sd / np.sqrt(n))
+    p = 2.0 * float(stats.t.sf(abs(t), df=n - 1))
+    return f"n={n}, t={t:+.2f}, p={p:.3f}"
 
 
 def _mean_std(values: list[float], signed: bool = False) -> str:

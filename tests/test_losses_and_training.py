@@ -244,6 +244,16 @@ def test_ablation_arms_at_one_seed_start_alike_and_draw_the_same_crops(tmp_path)
     assert not torch.equal(next(iter(other._loader(0, 0)))[0], a_images)     # a seed does change them
 
 
+def test_loader_workers_do_not_change_what_a_seed_draws(tmp_path):
+    """Runs on a many-core GPU machine (--workers 2) pair with runs made here (--workers 0)."""
+    manifest = tiny_corpus(tmp_path)
+    batches = [list(TrainingRun(small_run(tmp_path, manifest, tmp_path / f"w{w}", workers=w, seed=3))._loader(0, 0))
+               for w in (0, 2)]
+    assert len(batches[0]) == len(batches[1]) > 1
+    for (a_images, a_points), (b_images, b_points) in zip(*batches):
+        assert torch.equal(a_images, b_images) and torch.equal(a_points, b_points)
+
+
 def test_ablation_trains_each_run_once_and_scores_its_last_weights(tmp_path, monkeypatch):
     from training import ablation
     manifest = tiny_corpus(tmp_path)
@@ -273,9 +283,10 @@ def test_fine_tuning_ablation_students_take_the_starting_weights_architecture(tm
     start = train(small_run(tmp_path, manifest, tmp_path / "start", width=0.5, deconv_channels=24))
     ablation.main(["--data", str(manifest), "--teacher", str(start), "--init", str(start), "--out",
                    str(tmp_path / "abl"), "--seeds", "0", "--arms", "FA", "--epochs", "1", "--epoch-size", "8",
-                   "--threads", "1"])
+                   "--threads", "1", "--device", "cpu", "--workers", "0"])
     meta = load_checkpoint(tmp_path / "abl" / "FA_s0" / "last.pt").meta["train_config"]
     assert meta["init"] == str(start) and meta["model"]["deconv_channels"] == 24 and meta["fa_weight"] == 0.01
+    assert (meta["device"], meta["workers"]) == ("cpu", 0)
 
 
 def test_every_stage_has_its_own_adapter():

@@ -135,6 +135,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--input-size", type=int, default=96)
     parser.add_argument("--deconv-channels", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    # On a lent GPU machine: the runs on its GPU and the augmentation on its many cores. Neither
+    # changes what a seed draws (each crop is seeded by its place in the epoch), so runs made
+    # there pair with runs made here.
+    parser.add_argument("--device", default="auto", help="auto (a CUDA GPU when there is one), cpu or cuda")
+    parser.add_argument("--workers", type=int, default=1, help="data-loading processes per run")
     parser.add_argument("--report-only", action="store_true",
                         help="train nothing: the table of the runs that have finished (a long ablation, midway)")
     args = parser.parse_args(argv)
@@ -144,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.init:       # the students' architecture is the starting point's
         model = load_checkpoint(args.init, expected_points=68).model.config
     base = TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, init=args.init,
-                       epochs=args.epochs, epoch_size=args.epoch_size, lr=args.lr, threads=args.threads)
+                       epochs=args.epochs, epoch_size=args.epoch_size, lr=args.lr, threads=args.threads,
+                       device=args.device, workers=args.workers)
     args.out.mkdir(parents=True, exist_ok=True)
     set_thread_counts(args.threads)
     samples = cap_video_frames(load_samples(args.val_data or args.data, "val"))

@@ -213,6 +213,7 @@ def test_ablation_table_pairs_each_arm_with_the_baseline_at_the_same_seed():
     assert table[2].endswith("| - |")                                # the baseline itself
     assert table[3].endswith("| -0.0020 +- 0.0000 (n=2) |")          # the seed's luck cancels
     assert table[4].endswith("| - |")                                # no seed in common
+    assert table[4].startswith("| FA | 1 | 0.0500 | ") and "nan" not in "".join(table)   # one run: no spread
 
 
 def test_ablation_table_gives_the_paired_t_and_its_p():

@@ -112,9 +112,10 @@ def _paired_test(diffs: list[float]) -> str:
 
 
 def _mean_std(values: list[float], signed: bool = False) -> str:
+    """Mean +- sample std; one value alone has no spread, so it stands alone (no "+- nan")."""
     v = np.array(values)
-    std = v.std(ddof=1) if len(v) > 1 else float("nan")
-    return f"{v.mean():+.4f} +- {std:.4f}" if signed else f"{v.mean():.4f} +- {std:.4f}"
+    mean = f"{v.mean():+.4f}" if signed else f"{v.mean():.4f}"
+    return f"{mean} +- {v.std(ddof=1):.4f}" if len(v) > 1 else mean
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -196,8 +196,8 @@ def test_ablation_table_reports_mean_and_sample_std_over_seeds():
     runs = [{"nme_person": v, "nme_faces": v, "fr10": 0.0, "seed": i, **{b: v for b in REPORTED_BUCKETS[1:]}}
             for i, v in enumerate((0.05, 0.06, 0.07))]
     row = summarise({"FA": runs}).splitlines()[2]
-    # mean 0.06, sample std sqrt(((0.01)^2 * 2) / 2) = 0.01; no baseline arm: no paired column
-    assert row.startswith("| FA | 3 | 0.0600 +- 0.0100 |") and row.endswith("| 0.0500, 0.0600, 0.0700 | - |")
+    # mean 0.06, sample std sqrt(((0.01)^2 * 2) / 2) = 0.01; no baseline arm: no comparison columns
+    assert row.startswith("| FA | 3 | 0.0600 +- 0.0100 |") and row.endswith("| 0.0500, 0.0600, 0.0700 | - | - |")
 
 
 def test_ablation_table_pairs_each_arm_with_the_baseline_at_the_same_seed():
@@ -227,6 +227,23 @@ def test_ablation_table_gives_the_paired_t_and_its_p():
     table = summarise({"none": runs([(0, 0.05), (1, 0.07), (2, 0.06)]),
                        "soft": runs([(0, 0.049), (1, 0.068), (2, 0.057)])}).splitlines()
     assert table[3].endswith("| -0.0020 +- 0.0010 (n=3, t=-3.46, p=0.074) |")
+
+
+def test_ablation_table_compares_arms_as_independent_samples_by_welch():
+    from training.ablation import REPORTED_BUCKETS, summarise
+
+    def runs(values, seeds=(0, 1, 2)):
+        return [{"nme_person": v, "nme_faces": v, "fr10": 0.0, "seed": s, **{b: v for b in REPORTED_BUCKETS[1:]}}
+                for s, v in zip(seeds, values)]
+    # none: mean 0.06, sample variance 1e-4; soft: mean 0.05, variance 4e-6. Welch: standard error
+    # sqrt(1e-4/3 + 4e-6/3) = 0.005888, t = -0.01 / 0.005888 = -1.70, with (a+b)^2 / (a^2/2 + b^2/2)
+    # = 2.16 degrees of freedom (a, b the two variances over 3), p = 0.22 (0.23 at exactly 2).
+    table = summarise({"none": runs([0.05, 0.06, 0.07]), "soft": runs([0.048, 0.052, 0.050], seeds=(5, 6, 7)),
+                       "FA": runs([0.05], seeds=(0,))}).splitlines()
+    assert "(Welch)" in table[0]
+    assert table[2].endswith("| - | - |")                                       # the baseline itself
+    assert table[3].endswith("| -0.0100 (t=-1.70, p=0.22) | - |")              # no seed in common: no pairs
+    assert table[4].endswith("| -0.0100 | +0.0000 (n=1) |")                    # one run: no t
 
 
 def test_ablation_arms_at_one_seed_start_alike_and_draw_the_same_crops(tmp_path):

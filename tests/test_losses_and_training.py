@@ -263,7 +263,7 @@ def test_ablation_arms_at_one_seed_start_alike_and_draw_the_same_crops(tmp_path)
 
 
 def test_loader_workers_do_not_change_what_a_seed_draws(tmp_path):
-    """Runs on a many-core GPU machine (--workers 2) pair with runs made here (--workers 0)."""
+    """A many-core GPU machine (--workers 2) draws the same crops for a seed as this one (--workers 0)."""
     manifest = tiny_corpus(tmp_path)
     batches = [list(TrainingRun(small_run(tmp_path, manifest, tmp_path / f"w{w}", workers=w, seed=3))._loader(0, 0))
                for w in (0, 2)]

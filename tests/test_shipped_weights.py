@@ -1,7 +1,7 @@
 """The trained weights in weights/ load in the app and put points on real faces.
 
 The astronaut photo was one of the ~80 training stills; the held-out people
-are evaluated by core/evaluate.py (weights/MODEL_CARD.md).
+are evaluated by training/evaluate.py (weights/MODEL_CARD.md).
 
 The reference is independent of our model: BlazeFace's own eye keypoints
 (a different network, shipped by MediaPipe) on a real photo.

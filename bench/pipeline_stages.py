@@ -3,6 +3,7 @@
     python -m bench.pipeline_stages                       # the astronaut clip (made on the fly)
     python -m bench.pipeline_stages --video franck.mp4    # any real face video
     python -m bench.pipeline_stages --model default small # both shipped sizes, side by side in one run
+    python -m bench.pipeline_stages --model accurate:plain accurate:mirror   # test-time mirroring's cost
 
 Prints a table: mean / p50 / p95 milliseconds per stage (detect, crop,
 model, decode, smooth), frames per second, and how often the detector ran.
@@ -39,15 +40,29 @@ def read_frames(path: Path, limit: int) -> list[np.ndarray]:
     return frames
 
 
+def model_spec(text: str) -> str:
+    name, _, mirror = text.partition(":")
+    if name not in MODEL_SIZES or mirror not in ("", "mirror", "plain"):
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(MODEL_SIZES)}, optionally :mirror or :plain")
+    return text
+
+
+def config_for(spec: str, args: argparse.Namespace, weights: Path | None = None) -> PipelineConfig:
+    name, _, mirror = spec.partition(":")
+    return PipelineConfig(points=args.points, model=name, weights=weights, detector_range="full",
+                          num_threads=args.threads, mirror={"": None, "mirror": True, "plain": False}[mirror])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--video", type=Path, help="face video (default: astronaut clip, 640x480)")
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--points", type=int, default=68)
     parser.add_argument("--weights", type=Path)
-    parser.add_argument("--model", nargs="+", default=["default"], choices=MODEL_SIZES,
-                        help="shipped model size(s); several run one after the other on the same frames, "
-                             "twice each in alternation, for a ratio measured in one run")
+    parser.add_argument("--model", nargs="+", default=["default"], type=model_spec, metavar="MODEL[:mirror|:plain]",
+                        help=f"shipped model size(s) ({', '.join(MODEL_SIZES)}), each with or without test-time "
+                             "mirroring (default: the model's own choice); several run one after the other on the "
+                             "same frames, twice each in alternation, for a ratio measured in one run")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -56,14 +71,12 @@ def main(argv: list[str] | None = None) -> None:
         video = make_face_video(Path(tempfile.mkdtemp()) / "astronaut.mp4", frames=args.frames)
     frames = read_frames(video, args.frames)       # decoded up front: decoding is not our cost
     if len(args.model) == 1:
-        measure(frames, video, PipelineConfig(points=args.points, model=args.model[0], weights=args.weights,
-                                              detector_range="full", num_threads=args.threads))
+        measure(frames, video, config_for(args.model[0], args, args.weights))
         return
     fps: dict[str, list[float]] = {m: [] for m in args.model}
     for _ in range(2):
         for model in args.model:
-            fps[model].append(measure(frames, video, PipelineConfig(points=args.points, model=model,
-                                                                    detector_range="full", num_threads=args.threads)))
+            fps[model].append(measure(frames, video, config_for(model, args)))
     base = np.mean(fps[args.model[0]])
     print("| model | end-to-end frames/s (two runs) | x " + args.model[0] + " |\n|---|---|---|")
     for model, values in fps.items():
@@ -92,7 +105,7 @@ def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig) -> fl
     wall = time.perf_counter() - start
     h, w = frames[0].shape[:2]
 
-    print(f"model: {config.model}, {config.points} points, runtime {config.runtime}; video: {video.name} {w}x{h}, "
+    print(f"model: {config.model}{' (mirrored)' if config.mirrors() else ''}, {config.points} points, runtime {config.runtime}; video: {video.name} {w}x{h}, "
           f"{len(frames)} frames, {faces / len(frames):.2f} faces/frame, detector on {detector_runs} frames")
     print(f"machine: {platform.processor() or platform.machine()}, threads {config.num_threads}\n")
     print("| stage | mean ms | p50 ms | p95 ms |")

@@ -133,6 +133,7 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 # faster per face, a little less accurate) and "accurate" (MediaPipe's face-mesh trunk, 192 px, the
 # distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
+MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
 ENCODERS = ("mobilenetv2", "face_mesh")
 
 
@@ -142,7 +143,7 @@ class PipelineConfig:
     config (`dataclasses.replace`), handed to whoever must apply it."""
 
     points: int = 68
-    model: str = "default"                 # "default" or "small" (MODEL_SIZES)
+    model: str = "default"                 # "default", "small" or "accurate" (MODEL_SIZES)
     weights: Path | None = None            # None: the shipped weights for `points` and `model`
     # "short" (webcam, < 2 m), "full" (photos, groups, far faces), or "auto":
     # chosen per source when it is opened (short for cameras, full for files).
@@ -161,6 +162,10 @@ class PipelineConfig:
     # A second look at each eye (core/eyelids.py): the lids from a small network on the eye's own
     # crop, for eye openness and blinks that follow the lids (bench/blinks.py; README, Blinks).
     eyelids: bool = True
+    # Test-time mirroring (core/mirror_test.py): each face also run mirrored and the heatmaps
+    # averaged, twice the network per face for ~5% less error (README, Weights). None: the
+    # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).
+    mirror: bool | None = None
     num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
     # int8 ONNX Runtime for the default and small models (the fastest measured within 1% of fp32's
@@ -179,6 +184,9 @@ class PipelineConfig:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
         if self.model not in MODEL_SIZES:
             raise ValueError(f"model must be one of {', '.join(MODEL_SIZES)}, got {self.model!r}")
+
+    def mirrors(self) -> bool:
+        return self.model in MIRRORED_MODELS if self.mirror is None else self.mirror
 
     def weights_path(self) -> Path:
         return Path(self.weights) if self.weights else default_weights_path(self.points, self.model)

@@ -21,6 +21,7 @@ from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
+from core.mirror_test import MirrorAveragingRunner
 from core.predictor import LandmarkPredictor
 from core.results import FaceResult, FrameResult
 from core.runtimes import open_runner
@@ -62,6 +63,8 @@ class LandmarkPipeline:
             raise ValueError(f"model predicts {model_config.num_points} points, config asks for {config.points}")
         set_thread_counts(config.num_threads)           # after the runner: torch is loaded only if it needs it
         self.model_config = model_config
+        if config.mirrors():
+            runner = MirrorAveragingRunner(runner, layout_for(config.points))
         self.predictor = LandmarkPredictor(model_config, runner)
         self.eyelids = EyelidRefiner() if config.eyelids else None
         self.layout: Layout = layout_for(config.points)

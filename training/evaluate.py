@@ -151,15 +151,21 @@ def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
     return (time.perf_counter() - t) / repeats * 1000
 
 
-def _runner(model: MobileFAN, checkpoint: Path, runtime: str) -> HeatmapRunner | None:
+def _runner(model: MobileFAN, checkpoint: Path, runtime: str, mirror: bool = False) -> HeatmapRunner | None:
     """None for eager PyTorch (predict_samples' own path), else the app's runner for `runtime`;
-    an int8 request without a matching export is an error here, not a quiet fp32 fallback."""
+    an int8 request without a matching export is an error here, not a quiet fp32 fallback.
+    `mirror` wraps it in test-time mirroring (core/mirror_test.py)."""
     if runtime == "torch":
-        return None
-    from core.torch_runners import make_runner
-    runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)
-    if runtime != "auto" and runner.name != runtime:      # auto: whichever export the model ships
-        raise ValueError(f"{checkpoint} has no {runtime} export that matches it")
+        runner = TorchRunner(model.eval())
+    else:
+        from core.torch_runners import make_runner
+        runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)
+        if runtime != "auto" and runner.name != runtime:      # auto: whichever export the model ships
+            raise ValueError(f"{checkpoint} has no {runtime} export that matches it")
+    if mirror:
+        from core.landmarks import layout_for
+        from core.mirror_test import MirrorAveragingRunner
+        return MirrorAveragingRunner(runner, layout_for(model.config.num_points))
     return runner
 
 
@@ -181,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runtime", default="torch",
                         help="run the checkpoints through this runtime (e.g. onnxruntime-int8, or auto: the export each "
                              "model ships, as the app runs it) instead of eager PyTorch")
+    parser.add_argument("--mirror", action="store_true",
+                        help="test-time mirroring: each face also run mirrored, the heatmaps averaged "
+                             "(core/mirror_test.py)")
     args = parser.parse_args(argv)
     set_thread_counts(2)
     try:
@@ -201,8 +210,8 @@ def _report(args: argparse.Namespace) -> None:
             eyelids = EyelidRefiner()
         for path in args.checkpoints:
             model = load_checkpoint(path).model
-            errors = face_errors(model, samples, _runner(model, path, args.runtime), eyelids)
-            print(f"{path} ({args.runtime}{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+            errors = face_errors(model, samples, _runner(model, path, args.runtime, args.mirror), eyelids)
+            print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
             print("|---|---|---|---|---|---|---|")
             for r in bucket_table(errors, samples):
                 print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
@@ -220,7 +229,7 @@ def _report(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for path in args.checkpoints:
         loaded = load_checkpoint(path)
-        runner = _runner(loaded.model, path, args.runtime)
+        runner = _runner(loaded.model, path, args.runtime, args.mirror)
         m = evaluate_samples(loaded.model, samples, runner)
         p = evaluate_samples(loaded.model, photos, runner) if photos else {"nme": float("nan")}
         print(f"| {path} | {m['nme']:.4f} | {m['fr10']:.3f} | {m['auc10']:.3f} | {p['nme']:.4f} | "

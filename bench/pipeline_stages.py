@@ -40,9 +40,12 @@ def read_frames(path: Path, limit: int) -> list[np.ndarray]:
     return frames
 
 
+MIRROR_SUFFIXES = {"": None, "mirror": True, "plain": False}     # MODEL[:suffix] -> PipelineConfig.mirror
+
+
 def model_spec(text: str) -> str:
     name, _, mirror = text.partition(":")
-    if name not in MODEL_SIZES or mirror not in ("", "mirror", "plain"):
+    if name not in MODEL_SIZES or mirror not in MIRROR_SUFFIXES:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(MODEL_SIZES)}, optionally :mirror or :plain")
     return text
 
@@ -50,7 +53,7 @@ def model_spec(text: str) -> str:
 def config_for(spec: str, args: argparse.Namespace, weights: Path | None = None) -> PipelineConfig:
     name, _, mirror = spec.partition(":")
     return PipelineConfig(points=args.points, model=name, weights=weights, detector_range="full",
-                          num_threads=args.threads, mirror={"": None, "mirror": True, "plain": False}[mirror])
+                          num_threads=args.threads, mirror=MIRROR_SUFFIXES[mirror])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,7 +108,8 @@ def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig) -> fl
     wall = time.perf_counter() - start
     h, w = frames[0].shape[:2]
 
-    print(f"model: {config.model}{' (mirrored)' if config.mirrors() else ''}, {config.points} points, runtime {config.runtime}; video: {video.name} {w}x{h}, "
+    mirrored = " (mirrored)" if config.mirrors() else ""
+    print(f"model: {config.model}{mirrored}, {config.points} points, runtime {config.runtime}; video: {video.name} {w}x{h}, "
           f"{len(frames)} frames, {faces / len(frames):.2f} faces/frame, detector on {detector_runs} frames")
     print(f"machine: {platform.processor() or platform.machine()}, threads {config.num_threads}\n")
     print("| stage | mean ms | p50 ms | p95 ms |")

@@ -151,12 +151,12 @@ def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
     return (time.perf_counter() - t) / repeats * 1000
 
 
-def _runner(model: MobileFAN, checkpoint: Path, runtime: str, mirror: bool = False) -> HeatmapRunner | None:
-    """None for eager PyTorch (predict_samples' own path), else the app's runner for `runtime`;
-    an int8 request without a matching export is an error here, not a quiet fp32 fallback.
+def _runner(model: MobileFAN, checkpoint: Path, runtime: str, mirror: bool = False) -> HeatmapRunner:
+    """The runner for `runtime` (eager PyTorch, or the app's runner for the others); an int8
+    request without a matching export is an error here, not a quiet fp32 fallback.
     `mirror` wraps it in test-time mirroring (core/mirror_test.py)."""
     if runtime == "torch":
-        runner = TorchRunner(model.eval())
+        runner = TorchRunner(model)
     else:
         from core.torch_runners import make_runner
         runner = make_runner(model, runtime, threads=2, checkpoint=checkpoint)

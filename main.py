@@ -19,6 +19,7 @@ from pathlib import Path
 
 from core.config import DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig, SmoothingConfig
 from core.errors import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
+from core.read_ahead import READ_AHEAD_FRAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true",
                    help="no window: process every frame of --source, write --csv, show a progress bar")
     p.add_argument("--max-frames", type=int, metavar="N", help="stop after N processed frames")
+    p.add_argument("--read-ahead", type=int, default=READ_AHEAD_FRAMES, metavar="N",
+                   help="headless: decode a file's next N frames in a thread while the current one is processed "
+                        f"(default: {READ_AHEAD_FRAMES}; 0: off)")
     p.add_argument("--save-overlay", type=Path, metavar="DIR",
                    help="headless: save frames with the landmarks drawn (every photo, as NAME.EXT.jpg; "
                         "every 10th video frame)")
@@ -124,7 +128,7 @@ def run_request(args: argparse.Namespace):
     from core.plan import RunRequest
     return RunRequest(args.source, csv=args.csv, out_dir=args.out_dir, overlay_dir=args.save_overlay,
                       overwrite=args.overwrite, max_frames=args.max_frames, jobs=args.jobs,
-                      scheduler=args.dask_scheduler)
+                      scheduler=args.dask_scheduler, read_ahead=args.read_ahead)
 
 
 def run_batch_cli(plan, config: PipelineConfig) -> int:
@@ -186,10 +190,10 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
     try:
         if source is not None:
             summary = run_headless(source, pipeline, recorder, request.max_frames, request.overlay_dir,
-                                   notify=notes, should_stop=Signals.requested)
+                                   notify=notes, should_stop=Signals.requested, read_ahead=request.read_ahead)
         else:
             summary = run_inputs(list(plan.inputs), pipeline, recorder, notify=notes,
-                                 should_stop=Signals.requested)
+                                 should_stop=Signals.requested, read_ahead=request.read_ahead)
     except KeyboardInterrupt:
         pass                                    # raised mid-frame; `summary.stopped`: between frames
     finally:
@@ -222,7 +226,8 @@ def run_gui_cli(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     for name, value, low in (("--max-frames", args.max_frames, 1), ("--max-faces", args.max_faces, 1),
-                             ("--threads", args.threads, 1), ("--interval", args.interval, 0)):
+                             ("--threads", args.threads, 1), ("--interval", args.interval, 0),
+                             ("--read-ahead", args.read_ahead, 0)):
         if value is not None and value < low:
             return error(f"{name} must be at least {low}")
     for name, value in (("--fx", args.fx), ("--fy", args.fy)):

@@ -9,6 +9,7 @@ alternation (`--rounds` times, round-robin), on the same video:
 - `main.py --headless` (the default model, int8 ONNX Runtime, CSV + pose + eyes): frames/s as the
   app reports it (its run loop only: the start-up is not counted);
 - `main.py --headless --model small`;
+- both again with `--read-ahead 0`: the next frames not decoded in a thread meanwhile (what read-ahead gains);
 - MediaPipe's face mesh with its own tracking (`mp.solutions.face_mesh`, `static_image_mode=False`,
   one face): a bare loop over the decoded frames, no CSV;
 - dlib's HOG detector + 68-point predictor on every frame (needs requirements-train.txt).
@@ -96,7 +97,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--video", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--skip", nargs="*", default=[], help="rows to leave out: app small mediapipe dlib")
+    parser.add_argument("--skip", nargs="*", default=[],
+                        help="rows to leave out: app small app-serial small-serial mediapipe dlib")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -104,6 +106,10 @@ def main(argv: list[str] | None = None) -> None:
         rows = {"app": ("`main.py --headless` (default model, int8 ONNX Runtime, CSV + pose + eyes)",
                         lambda: app_fps(video, [], tmp)),
                 "small": ("`main.py --headless --model small`", lambda: app_fps(video, ["--model", "small"], tmp)),
+                "app-serial": ("`main.py --headless --read-ahead 0` (decoding not overlapped)",
+                               lambda: app_fps(video, ["--read-ahead", "0"], tmp)),
+                "small-serial": ("`main.py --headless --model small --read-ahead 0`",
+                                 lambda: app_fps(video, ["--model", "small", "--read-ahead", "0"], tmp)),
                 "mediapipe": ("MediaPipe face mesh with its own tracking (bare loop, no CSV)",
                               lambda: script_fps(MEDIAPIPE, video)),
                 "dlib": ("dlib HOG detector + 68-point predictor", lambda: script_fps(DLIB, video))}

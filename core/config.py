@@ -167,6 +167,11 @@ class PipelineConfig:
     # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).
     mirror: bool | None = None
     num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
+    # ONNX Runtime's idle model threads busy-wait for the next call (core/runtimes.py). Fastest for
+    # the network alone (bench/ort_settings.py), but between calls they take the cores that video
+    # decoding (read ahead in a thread) and the Python around the network need: off measured faster
+    # end to end, most for the small model (python -m bench.read_ahead; README, Performance).
+    ort_spinning: bool = False
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
     # int8 ONNX Runtime for the default and small models (the fastest measured within 1% of fp32's
     # NME), fp32 ONNX Runtime for the accurate one (its int8 graph measured slower; README, Performance).

@@ -24,6 +24,7 @@ from core.images import write_image
 from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
 from core.pipeline import LandmarkPipeline
+from core.read_ahead import READ_AHEAD_FRAMES, ReadAhead
 from core.recorder import CsvRecorder
 from core.sources import FrameSource, SourceError, open_source
 
@@ -77,7 +78,8 @@ def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = Fa
 
 def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
                notify: Callable[[str], None] | None = None, progress: bool = True,
-               should_stop: Callable[[], bool] | None = None) -> HeadlessSummary:
+               should_stop: Callable[[], bool] | None = None,
+               read_ahead: int = READ_AHEAD_FRAMES) -> HeadlessSummary:
     """Each file in turn into the same CSV; a file that cannot be opened is said and skipped.
     The recorder is closed at the end."""
     say = notify or (lambda text: None)
@@ -93,7 +95,7 @@ def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecord
                 say(f"{Path(spec).name}: skipped: {exc}")
                 continue
             total.add(run_headless(source, pipeline, recorder, notify=say, progress=progress,
-                                   should_stop=should_stop, close_recorder=False))
+                                   should_stop=should_stop, close_recorder=False, read_ahead=read_ahead))
     finally:
         if recorder:
             recorder.close()
@@ -103,10 +105,11 @@ def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecord
 def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
                  max_frames: int | None = None, overlay_dir: Path | None = None, progress: bool = True,
                  notify: Callable[[str], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                 close_recorder: bool = True) -> HeadlessSummary:
+                 close_recorder: bool = True, read_ahead: int = READ_AHEAD_FRAMES) -> HeadlessSummary:
     """Process `source` to the end (or `max_frames`). The recorder is closed at the end (unless
     `close_recorder` is False: more files follow into it), also when an error (a write
-    failure, say) stops the run: its rows stay whole."""
+    failure, say) stops the run: its rows stay whole. A file's next `read_ahead` frames are
+    decoded in a thread of their own meanwhile (core/read_ahead.py; 0: none, as for a camera)."""
     summary = HeadlessSummary()
     say = notify or (lambda text: None)
     pipeline.prepare_for_source(live=source.live)
@@ -115,8 +118,9 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     total = source.length if max_frames is None else min(max_frames, source.length or max_frames)
     bar = tqdm(total=total, unit="frame", disable=not progress, desc="landmarks")
     start = time.perf_counter()
+    frames = ReadAhead(source, read_ahead) if read_ahead > 0 and not source.live else None
     try:
-        for frame in source:
+        for frame in (frames if frames is not None else source):
             if max_frames is not None and summary.frames >= max_frames:
                 break
             if should_stop is not None and should_stop():
@@ -145,6 +149,8 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     finally:
         bar.close()
         summary.seconds = time.perf_counter() - start
+        if frames is not None:
+            frames.close()               # the reader is joined before the source is closed under it
         if recorder and (close_recorder or sys.exc_info()[0] is not None):
             recorder.close()
         source.close()

@@ -51,7 +51,7 @@ class LandmarkPipeline:
         if model is None:
             try:
                 runner, model_config = open_runner(config.weights_path(), config.runtime, config.num_threads,
-                                                   expected_points=config.points)
+                                                   expected_points=config.points, spinning=config.ort_spinning)
             except WeightsError as exc:
                 if config.weights is not None:
                     raise

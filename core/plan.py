@@ -22,6 +22,7 @@ from typing import Literal
 from core.batch import Task, plan_tasks
 from core.errors import MobileFANError
 from core.outputs import check_outputs
+from core.read_ahead import READ_AHEAD_FRAMES
 from core.sources import holds_videos, input_files, is_camera_spec
 
 
@@ -41,6 +42,7 @@ class RunRequest:
     max_frames: int | None = None
     jobs: int = 1
     scheduler: str | None = None
+    read_ahead: int = READ_AHEAD_FRAMES   # a file's frames decoded ahead in a thread (0: none)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,11 @@ def check_runtime(runtime: str) -> None:
 
 class OnnxRuntimeRunner:
     def __init__(self, onnx_bytes: bytes, threads: int, name: str = "onnxruntime", spinning: bool = True) -> None:
-        """`spinning`: ORT's idle threads busy-wait for the next call (fastest for the face network,
-        the app's main work); a second, small network beside it must not, or its spinning threads
-        take the cores the face network's need (bench/pipeline_stages.py)."""
+        """`spinning`: ORT's idle threads busy-wait for the next call: fastest for a network called
+        in a tight loop (bench/ort_settings.py), but in the app the spinning threads take the cores
+        that decoding and the Python between calls need, so the pipeline turns it off
+        (PipelineConfig.ort_spinning, bench/read_ahead.py); a small second network beside the
+        face network never spins."""
         try:
             import onnxruntime as ort
         except ImportError as exc:
@@ -59,8 +61,7 @@ class OnnxRuntimeRunner:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3          # errors only: its graph-cleanup notes are noise
-        if not spinning:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         self.session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
         self.name = name
@@ -86,15 +87,15 @@ class OpenCvRunner:
         return self.net.forward()
 
 
-def open_export_runner(checkpoint: Path, suffix: str, threads: int,
-                       name: str) -> tuple[OnnxRuntimeRunner, ModelConfig] | None:
+def open_export_runner(checkpoint: Path, suffix: str, threads: int, name: str,
+                       spinning: bool = True) -> tuple[OnnxRuntimeRunner, ModelConfig] | None:
     """ONNX Runtime on the export beside `checkpoint`, with the config it carries; None if there
     is none, or it was made from other weights, or it predates configs in exports."""
     path = export_path(checkpoint, suffix)
     if not path.is_file():
         return None
     try:
-        runner = OnnxRuntimeRunner(path.read_bytes(), threads, name=name)
+        runner = OnnxRuntimeRunner(path.read_bytes(), threads, name=name, spinning=spinning)
         config = export_config(runner.metadata, checkpoint)
     except RuntimeUnavailable:
         raise
@@ -103,8 +104,8 @@ def open_export_runner(checkpoint: Path, suffix: str, threads: int,
     return (runner, config) if config is not None else None
 
 
-def open_runner(checkpoint: Path, runtime: str, threads: int,
-                expected_points: int | None = None) -> tuple[HeatmapRunner, ModelConfig]:
+def open_runner(checkpoint: Path, runtime: str, threads: int, expected_points: int | None = None,
+                spinning: bool = True) -> tuple[HeatmapRunner, ModelConfig]:
     """The runner for a checkpoint file and the config its model was trained with.
 
     The ONNX Runtime back-ends use the exports beside the checkpoint without
@@ -118,7 +119,7 @@ def open_runner(checkpoint: Path, runtime: str, threads: int,
         raise WeightsError(f"weights file not found: {checkpoint}")
     for wanted, suffix in (("onnxruntime-int8", ".int8.onnx"), ("onnxruntime", ".onnx")):
         if runtime in (wanted, "auto"):
-            found = open_export_runner(checkpoint, suffix, threads, wanted)
+            found = open_export_runner(checkpoint, suffix, threads, wanted, spinning)
             if found is not None:
                 check_points(found[1], checkpoint, expected_points)
                 return found

@@ -24,7 +24,7 @@ def test_help_lists_the_options():
     out = run("--help")
     assert out.returncode == 0
     for option in ("--source", "--points", "--csv", "--headless", "--max-frames", "--save-overlay", "--overwrite",
-                   "--max-faces", "--loop", "--interval", "--verbose"):
+                   "--max-faces", "--loop", "--interval", "--verbose", "--read-ahead"):
         assert option in out.stdout
 
 
@@ -402,6 +402,7 @@ def test_bad_inputs_get_our_own_lines_only_and_the_readme_exit_codes(tmp_path, f
         (["--source", empty, "--weights", tiny_weights], 2, "cannot read video"),
         (["--source", 9, "--weights", tiny_weights, "--max-frames", 3], 2, "no camera at index 9"),
         (["--source", face_video, "--weights", not_ours], 2, "random.pt: not a MobileFAN checkpoint"),
+        (["--source", face_video, "--weights", tiny_weights, "--read-ahead", -1], 2, "--read-ahead must be at least 0"),
     ]
     for args, code, said in cases:
         result = run("--headless", *args)

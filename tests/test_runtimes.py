@@ -154,3 +154,17 @@ def test_auto_takes_the_int8_export_when_there_is_one_else_fp32_quietly(exported
     assert runner.name == "onnxruntime"                               # accurate: it ships fp32 only
     reference = TorchRunner(model)(batch)
     assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())
+
+
+def test_the_pipelines_spinning_setting_reaches_its_onnx_runtime_session(exported):
+    """PipelineConfig.ort_spinning decides whether the face network's idle threads busy-wait."""
+    from core.config import PipelineConfig
+    from core.pipeline import LandmarkPipeline
+    path, _ = exported
+    for spinning, entry in ((True, "1"), (False, "0")):
+        pipe = LandmarkPipeline(PipelineConfig(weights=path, runtime="onnxruntime", ort_spinning=spinning))
+        try:
+            options = pipe.predictor.runner.session.get_session_options()
+            assert options.get_session_config_entry("session.intra_op.allow_spinning") == entry
+        finally:
+            pipe.close()

@@ -24,7 +24,7 @@ from core.images import write_image
 from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
 from core.pipeline import LandmarkPipeline
-from core.read_ahead import READ_AHEAD_FRAMES, ReadAhead
+from core.read_ahead import READ_AHEAD_FRAMES, STILL_READ_AHEAD, ReadAhead
 from core.recorder import CsvRecorder
 from core.sources import FrameSource, SourceError, open_source
 
@@ -118,7 +118,8 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     total = source.length if max_frames is None else min(max_frames, source.length or max_frames)
     bar = tqdm(total=total, unit="frame", disable=not progress, desc="landmarks")
     start = time.perf_counter()
-    frames = ReadAhead(source, read_ahead) if read_ahead > 0 and not source.live else None
+    depth = min(read_ahead, STILL_READ_AHEAD) if source.still else read_ahead      # photos can be 300 MB each
+    frames = ReadAhead(source, depth) if depth > 0 and not source.live else None
     try:
         for frame in (frames if frames is not None else source):
             if max_frames is not None and summary.frames >= max_frames:

@@ -11,6 +11,7 @@ reading reaches the consumer at the frame where it happened. Closing (also when 
 stops early) stops the reader and waits for it, so the source can be closed safely after it:
 a `cv2.VideoCapture` must not be released while another thread is inside `read()`.
 
+A folder of photos is read at most one photo ahead: decoded photos can be hundreds of MB each.
 Live sources (a camera) are not read ahead: their own driver keeps the newest frames, and
 extra buffering here would only add latency.
 """
@@ -24,6 +25,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 READ_AHEAD_FRAMES = 4           # frames decoded ahead: enough to hide a slow decode, little memory
+STILL_READ_AHEAD = 1            # photos ahead at most: a 12000x8000 photo is 288 MB decoded
 _END = object()                 # the source is exhausted
 _POLL_S = 0.1                   # how often a waiting reader checks whether it should stop
 

@@ -84,3 +84,54 @@ def test_a_headless_run_writes_the_same_rows_with_and_without_read_ahead(tmp_pat
         tables.append(list(csv.reader(out.open())))
         assert source.length and summary.frames == source.length
     assert len(tables[0]) > 30 and tables[0] == tables[1]
+
+
+class _CountingSource:
+    """A fake source of `n` tiny frames that records how many it has handed out."""
+
+    live = False
+
+    def __init__(self, n: int, still: bool) -> None:
+        import numpy as np
+        from core.sources import Frame
+        self.still, self.length, self.produced = still, n, 0
+        self.skipped: list[str] = []
+        self._frames = [Frame(np.zeros((4, 4, 3), np.uint8), i, i / 30, f"f{i}.png") for i in range(n)]
+
+    def __iter__(self):
+        for frame in self._frames:
+            self.produced += 1
+            yield frame
+
+    def ended_early(self):
+        return None
+
+    def close(self):
+        pass
+
+
+class _SlowPipeline:
+    """Stands in for LandmarkPipeline: slow, finds nothing, notes how far ahead the source was."""
+
+    def __init__(self, source: _CountingSource) -> None:
+        self.source, self.ahead = source, []
+
+    def prepare_for_source(self, live: bool) -> None:
+        pass
+
+    def process(self, image, timestamp, still=False, cut=False):
+        from core.results import FrameResult
+        time.sleep(0.02)
+        self.ahead.append(self.source.produced - len(self.ahead) - 1)
+        return FrameResult(faces=[])
+
+
+@pytest.mark.parametrize("still, most_ahead", [(True, 2), (False, 5)])   # depth 1 or 4, + 1 in hand
+def test_photos_are_read_one_ahead_and_video_frames_up_to_the_depth(still, most_ahead):
+    """Decoded photos can be 300 MB each: at most one queued and one in the reader's hands."""
+    from core.headless import run_headless
+    source = _CountingSource(12, still)
+    pipeline = _SlowPipeline(source)
+    summary = run_headless(source, pipeline, progress=False, read_ahead=4)
+    assert summary.frames == 12
+    assert max(pipeline.ahead) == most_ahead        # reached (the pipeline is slow), never passed

@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from core.config import PipelineConfig
 from core.errors import MobileFANError
+from core.read_ahead import READ_AHEAD_FRAMES
 
 PART_SUFFIX = ".part"
 
@@ -39,6 +40,7 @@ class BatchEngineError(MobileFANError):
 class Task:
     source: str              # the input file
     csv: str                 # its CSV, final name
+    read_ahead: int = READ_AHEAD_FRAMES   # its next frames decoded in a thread (core/read_ahead.py)
 
 
 @dataclass
@@ -68,7 +70,8 @@ class BatchSummary:
     seconds: float = 0.0
 
 
-def plan_tasks(inputs: list[Path], out_dir: Path, redo: bool = False) -> tuple[list[Task], int]:
+def plan_tasks(inputs: list[Path], out_dir: Path, redo: bool = False,
+               read_ahead: int = READ_AHEAD_FRAMES) -> tuple[list[Task], int]:
     """(tasks still to do, how many are complete already). One CSV per input, named after
     its stem; inputs whose stems collide (a.mp4, a.avi) keep their whole name (a.mp4.csv)."""
     stems: dict[str, int] = {}
@@ -80,7 +83,7 @@ def plan_tasks(inputs: list[Path], out_dir: Path, redo: bool = False) -> tuple[l
         if csv.exists() and not redo:
             complete += 1
             continue
-        tasks.append(Task(str(p), str(csv)))
+        tasks.append(Task(str(p), str(csv), read_ahead))
     return tasks, complete
 
 
@@ -111,7 +114,8 @@ def process_file(task: Task, config: PipelineConfig) -> FileReport:
         source = open_source(task.source)
         # overwrite: a .part file is our own leftover from a killed run
         pipeline, recorder = open_run(config, part, overwrite=True, pipeline=_pipeline(config))
-        summary = run_headless(source, pipeline, recorder, progress=False, notify=report.notes.append)
+        summary = run_headless(source, pipeline, recorder, progress=False, notify=report.notes.append,
+                               read_ahead=task.read_ahead)
         os.replace(part, final)                                          # complete: only now under its name
         report.frames, report.faces, report.rows = summary.frames, summary.faces, summary.rows
         report.notes += [f"unreadable: {name}" for name in summary.skipped]

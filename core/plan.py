@@ -96,5 +96,5 @@ def _plan_batch(request: RunRequest) -> RunPlan:
         request.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PlanError(f"--out-dir {request.out_dir}: {exc.strerror or exc}") from None
-    tasks, complete = plan_tasks(inputs, request.out_dir, redo=request.overwrite)
+    tasks, complete = plan_tasks(inputs, request.out_dir, redo=request.overwrite, read_ahead=request.read_ahead)
     return RunPlan("batch", request, tuple(str(p) for p in inputs), tuple(tasks), complete)

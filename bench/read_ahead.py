@@ -59,5 +59,6 @@ def main(argv: list[str] | None = None) -> None:
                 each = " / ".join(f"{v:.0f}" for v in fps[combo])
                 print(f"| {model} | {combo[0]} | {combo[1] or 'off'} | {each} | {ratio:.2f} |")
 
+
 if __name__ == "__main__":
     main()

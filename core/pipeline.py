@@ -58,7 +58,8 @@ class LandmarkPipeline:
                 raise WeightsError(f"{exc} (the shipped weights belong there; see weights/MODEL_CARD.md)") from None
         else:
             from core.torch_runners import make_runner
-            runner, model_config = make_runner(model, config.runtime, config.num_threads), model.config
+            runner, model_config = make_runner(model, config.runtime, config.num_threads,
+                                               spinning=config.ort_spinning), model.config
         if model_config.num_points != config.points:
             raise ValueError(f"model predicts {model_config.num_points} points, config asks for {config.points}")
         set_thread_counts(config.num_threads)           # after the runner: torch is loaded only if it needs it

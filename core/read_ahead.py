@@ -6,7 +6,8 @@ ONNX Runtime release the GIL. `ReadAhead` runs a source's iteration in a thread 
 a few frames ahead, so that decoding overlaps the model.
 
 Nothing is dropped and the order is kept: the queue is bounded and the reader waits when it is
-full (a slow model slows the reader; memory stays at `depth` frames). An error raised while
+full (a slow model slows the reader; memory stays at `depth` frames queued, plus the one
+the reader holds while it waits). An error raised while
 reading reaches the consumer at the frame where it happened. Closing (also when the consumer
 stops early) stops the reader and waits for it, so the source can be closed safely after it:
 a `cv2.VideoCapture` must not be released while another thread is inside `read()`.
@@ -64,7 +65,6 @@ class ReadAhead(Generic[T]):
 
     def _run(self) -> None:
         iterator = iter(self._items)
-        self._items = ()                 # the iterator is this thread's alone from here on
         try:
             for item in iterator:
                 if not self._put(item):

@@ -126,4 +126,4 @@ def open_runner(checkpoint: Path, runtime: str, threads: int, expected_points: i
     from core.model import load_checkpoint
     from core.torch_runners import make_runner
     model = load_checkpoint(checkpoint, expected_points=expected_points).model
-    return make_runner(model, runtime, threads, checkpoint), model.config
+    return make_runner(model, runtime, threads, checkpoint, spinning), model.config

@@ -44,7 +44,7 @@ class TorchScriptRunner(TorchRunner):
 
 
 def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
-                checkpoint: Path | None = None) -> HeatmapRunner:
+                checkpoint: Path | None = None, spinning: bool = True) -> HeatmapRunner:
     """A runner for `runtime` on a model in memory. ONNX runtimes use a matching export beside
     `checkpoint` when there is one; int8 needs one (quantising needs calibration faces), else
     it falls back to fp32 ONNX Runtime with a warning."""
@@ -52,7 +52,7 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     if runtime == "auto":             # the shipped int8 export if it matches, else fp32, quietly
         int8 = matching_export(checkpoint, ".int8.onnx")
         if int8 is not None:
-            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8")
+            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8", spinning=spinning)
         runtime = "onnxruntime"
     if runtime == "torch":
         return TorchRunner(model)
@@ -61,7 +61,7 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     if runtime == "onnxruntime-int8":
         int8 = matching_export(checkpoint, ".int8.onnx")
         if int8 is not None:
-            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8")
+            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8", spinning=spinning)
         warnings.warn(f"no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
                       f"(python -m training.export creates it)", RuntimeWarning, stacklevel=2)
         runtime = "onnxruntime"
@@ -69,4 +69,4 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     data = export.data if export is not None else export_onnx(model)
     if runtime == "opencv":
         return OpenCvRunner(data, threads)
-    return OnnxRuntimeRunner(data, threads)
+    return OnnxRuntimeRunner(data, threads, spinning=spinning)

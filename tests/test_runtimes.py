@@ -1,4 +1,5 @@
 """Every runtime computes the same heatmaps as eager PyTorch (within tolerance)."""
+import itertools
 import json
 import subprocess
 import sys
@@ -156,13 +157,16 @@ def test_auto_takes_the_int8_export_when_there_is_one_else_fp32_quietly(exported
     assert np.abs(runner(batch) - reference).max() < 1e-3 * max(1.0, np.abs(reference).max())
 
 
-def test_the_pipelines_spinning_setting_reaches_its_onnx_runtime_session(exported):
-    """PipelineConfig.ort_spinning decides whether the face network's idle threads busy-wait."""
+def test_the_pipelines_spinning_setting_reaches_its_onnx_runtime_session(exported, tmp_path):
+    """PipelineConfig.ort_spinning decides whether the face network's idle threads busy-wait, from
+    the export beside the weights and from a checkpoint without one (exported from torch) alike."""
     from core.config import PipelineConfig
     from core.pipeline import LandmarkPipeline
     path, _ = exported
-    for spinning, entry in ((True, "1"), (False, "0")):
-        pipe = LandmarkPipeline(PipelineConfig(weights=path, runtime="onnxruntime", ort_spinning=spinning))
+    bare = tmp_path / "bare.pt"                                       # no exports beside it
+    bare.write_bytes(path.read_bytes())
+    for (spinning, entry), weights in itertools.product(((True, "1"), (False, "0")), (path, bare)):
+        pipe = LandmarkPipeline(PipelineConfig(weights=weights, runtime="onnxruntime", ort_spinning=spinning))
         try:
             options = pipe.predictor.runner.session.get_session_options()
             assert options.get_session_config_entry("session.intra_op.allow_spinning") == entry

@@ -13,6 +13,7 @@ import numpy as np
 
 from core.errors import MobileFANError
 from core.geometry import Crop, box_intersection, box_iou, crop_from_box
+from core.mediapipe_import import import_mediapipe_solution
 from core.native_logs import native_stderr_silenced
 
 
@@ -68,7 +69,7 @@ class BlazeFaceDetector:
         if model_range not in ("short", "full"):
             raise ValueError(f"detector range must be 'short' or 'full', got {model_range!r}")
         try:
-            from mediapipe.python.solutions import face_detection
+            face_detection = import_mediapipe_solution("face_detection")
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise DetectorError(
                 "MediaPipe is not installed; run: pip install -r requirements.txt") from exc

@@ -102,9 +102,11 @@ def test_every_bench_script_imports_and_has_a_main():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_a_default_headless_run_over_a_photo_never_imports_torch(tmp_path):
+def test_a_default_headless_run_over_a_photo_never_imports_torch_matplotlib_or_sounddevice(tmp_path):
     """The default runtime (int8 ONNX Runtime) reads the model's config from its export
-    (core/weights.py): torch (~0.8 s of start-up) is for --runtime torch, export and training."""
+    (core/weights.py): torch (~0.8 s of start-up) is for --runtime torch, export and training.
+    MediaPipe's package import would load matplotlib and sounddevice (~0.6 s) for helpers the
+    app never calls (core/mediapipe_import.py)."""
     from core.images import write_image
     from core.synthetic_video import astronaut_rgb
     photo, out = tmp_path / "face.jpg", tmp_path / "face.csv"
@@ -115,7 +117,8 @@ def test_a_default_headless_run_over_a_photo_never_imports_torch(tmp_path):
             "    runpy.run_path('main.py', run_name='__main__')\n"
             "except SystemExit as exc:\n"
             "    assert exc.code == 0, exc.code\n"
-            "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith(('torch.', 'training')))\n"
+            "loaded = sorted(m for m in sys.modules if m in ('torch', 'matplotlib', 'sounddevice')\n"
+            "                or m.startswith(('torch.', 'training', 'matplotlib.')))\n"
             "print(loaded)\n"
             "sys.exit(1 if loaded else 0)\n")
     result = fresh_import(code)

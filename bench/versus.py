@@ -12,7 +12,9 @@ alternation (`--rounds` times, round-robin), on the same video:
 - both again with `--read-ahead 0`: the next frames not decoded in a thread meanwhile (what read-ahead gains);
 - MediaPipe's face mesh with its own tracking (`mp.solutions.face_mesh`, `static_image_mode=False`,
   one face): a bare loop over the decoded frames, no CSV;
-- dlib's HOG detector + 68-point predictor on every frame (needs requirements-train.txt).
+- dlib's HOG detector + 68-point predictor on every frame (needs requirements-train.txt);
+- with `--also TREE` (another checkout, e.g. a worktree of an older commit): the default and small
+  rows again, run from that tree, to compare a change end to end in the same alternation.
 Decoding the video is counted in every row. The table gives each row's frames/s per round and the
 ratio of its median to MediaPipe's: ratios of one run, since this machine's speed swings 2x.
 """
@@ -66,10 +68,10 @@ print("FPS", n / (time.perf_counter() - start), n)
 """
 
 
-def app_fps(video: Path, extra: list[str], tmp: Path) -> float:
+def app_fps(video: Path, extra: list[str], tmp: Path, tree: Path = ROOT) -> float:
     out = tmp / "versus.csv"
     result = subprocess.run([sys.executable, "main.py", "--headless", "--source", str(video), "--csv", str(out),
-                             "--overwrite", *extra], cwd=ROOT, capture_output=True, text=True, timeout=1200)
+                             "--overwrite", *extra], cwd=tree, capture_output=True, text=True, timeout=1200)
     if result.returncode != 0:
         raise RuntimeError(f"main.py {' '.join(extra)} failed: {result.stderr[-500:]}")
     found = re.search(r"([\d.]+) frames/s", result.stdout)
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[],
                         help="rows to leave out: app small app-serial small-serial mediapipe dlib")
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="another checkout whose default and small rows join the alternation")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -113,6 +117,11 @@ def main(argv: list[str] | None = None) -> None:
                 "mediapipe": ("MediaPipe face mesh with its own tracking (bare loop, no CSV)",
                               lambda: script_fps(MEDIAPIPE, video)),
                 "dlib": ("dlib HOG detector + 68-point predictor", lambda: script_fps(DLIB, video))}
+        for tree in args.also:
+            rows[f"app@{tree}"] = (f"`main.py --headless` from {tree}",
+                                   lambda tree=tree: app_fps(video, [], tmp, tree.resolve()))
+            rows[f"small@{tree}"] = (f"`main.py --headless --model small` from {tree}",
+                                     lambda tree=tree: app_fps(video, ["--model", "small"], tmp, tree.resolve()))
         rows = {k: v for k, v in rows.items() if k not in args.skip}
         fps: dict[str, list[float]] = {k: [] for k in rows}
         started = time.strftime("%Y-%m-%d %H:%M")

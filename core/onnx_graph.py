@@ -3,7 +3,9 @@
 `python -m training.export` writes these graphs beside a checkpoint ahead of
 time (and the int8 version); the run time builds the fp32 graph in memory
 only when no matching file is there (~1-2 s, and torch). Reading a tagged
-graph needs no torch: core/weights.py.
+graph needs no torch: core/weights.py. The graph for int8 quantisation has its
+deconvolutions rewritten as sub-pixel convolutions (core/subpixel_deconv.py), which
+ONNX Runtime runs in int8; the fp32 graph keeps them, faster in fp32.
 """
 from __future__ import annotations
 
@@ -12,14 +14,18 @@ import io
 import torch
 
 from core.model import MobileFAN
+from core.subpixel_deconv import with_subpixel_decoder
 from core.weights import tag_export
 
 ONNX_OPSET = 17
 
 
-def export_onnx(model: MobileFAN, source_sha: str = "") -> bytes:
+def export_onnx(model: MobileFAN, source_sha: str = "", subpixel: bool = False) -> bytes:
     """ONNX (opset 17) with a dynamic batch axis; tagged with the checkpoint hash and the model's
-    config when `source_sha` is given."""
+    config when `source_sha` is given. `subpixel`: the decoder as sub-pixel convolutions (the
+    form to quantise to int8)."""
+    if subpixel:
+        model = with_subpixel_decoder(model)
     size = model.config.input_size
     example = torch.zeros(1, 3, size, size)
     buffer = io.BytesIO()

@@ -6,7 +6,8 @@
     python -m training.export --retag --weights weights/mobilefan_68.pt   # tags only, same graph
 
 Writes ONNX (opset 17, dynamic batch) beside the checkpoint, plus a static
-int8 (QDQ) version calibrated on real face crops: from a corpus manifest
+int8 (QDQ) version, its deconvolutions rewritten as sub-pixel convolutions
+(core/subpixel_deconv.py), calibrated on real face crops: from a corpus manifest
 when given, else from the scikit-image astronaut clip. Both record the
 checkpoint's SHA-256, so the app only uses an export of the weights it loaded,
 and its `ModelConfig`, so the app runs an export without torch (core/weights.py).
@@ -79,7 +80,8 @@ def export(weights: Path, calibration: str | None = None, int8: bool = True) -> 
     fp32.write_bytes(export_onnx(model, source_sha=sha))
     written = [fp32]
     if int8:
-        data = quantize_int8(fp32.read_bytes(), calibration_crops(model, calibration))
+        # Quantised from the sub-pixel form of the decoder: ONNX Runtime has no int8 ConvTranspose.
+        data = quantize_int8(export_onnx(model, subpixel=True), calibration_crops(model, calibration))
         out = weights.with_suffix(".int8.onnx")
         out.write_bytes(tag_export(data, sha, model.config))
         written.append(out)

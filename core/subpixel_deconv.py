@@ -1,0 +1,60 @@
+"""MobileFAN's deconvolutions rewritten as sub-pixel convolutions, for the int8 export.
+
+ONNX Runtime's CPU provider has no int8 kernel for ConvTranspose: in the int8 graph each of
+the decoder's three deconvolutions is dequantised, run in fp32 (col2im + GEMM) and quantised
+again, and they cost as much as the whole int8 encoder (ConvTranspose 44% of the default
+model's time, its Dequantize/Quantize another 10%: ONNX Runtime's own profiler on
+`weights/mobilefan_68.int8.onnx`).
+
+A stride-2, kernel-4, padding-1 deconvolution is exactly a 3x3 convolution with four times the
+output channels followed by a pixel shuffle (Shi et al. 2016, "sub-pixel convolution"): output
+pixel (2i + a, 2j + b) sees input rows i - 1 .. i + 1 and columns j - 1 .. j + 1 through the
+kernel taps of phase (a, b), and the other taps are zero. Its BatchNorm folds into the
+convolution, and its ReLU commutes with the shuffle, so each block becomes Conv + ReLU +
+DepthToSpace, all of which ONNX Runtime runs in int8. The arithmetic is the same up to float
+rounding; the 3x3 kernel does 2.25x the multiply-adds of the deconvolution (its zero taps), which
+int8 more than pays for, but fp32 does not: only the int8 export uses this form
+(`python -m bench.subpixel` for both, side by side).
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from core.model import MobileFAN
+
+# Deconvolution kernel row (column) that phase a (b) reads through each 3x3 tap row (column):
+# tap 0 is input row i - 1, tap 1 row i, tap 2 row i + 1 (out = 2i + a = 2h - 1 + k for input row h).
+PHASE_TAPS = {0: {0: 3, 1: 1}, 1: {1: 2, 2: 0}}
+
+
+def subpixel_block(deconv: nn.ConvTranspose2d, bn: nn.BatchNorm2d) -> nn.Sequential:
+    """ConvTranspose2d(k=4, s=2, p=1, no bias) + BatchNorm2d (eval statistics) + ReLU, as
+    Conv2d(3x3, 4 x channels) + ReLU + PixelShuffle(2), computing the same function."""
+    if (deconv.kernel_size, deconv.stride, deconv.padding, deconv.output_padding, deconv.groups,
+            deconv.dilation) != ((4, 4), (2, 2), (1, 1), (0, 0), 1, (1, 1)) or deconv.bias is not None:
+        raise ValueError("only a bias-free ConvTranspose2d(kernel 4, stride 2, padding 1) has this form")
+    weight = deconv.weight.detach().float()                          # (in, out, 4, 4)
+    cin, cout = weight.shape[:2]
+    scale = bn.weight.detach().float() / torch.sqrt(bn.running_var.float() + bn.eps)
+    shift = bn.bias.detach().float() - bn.running_mean.float() * scale
+    kernel = torch.zeros(cout, 2, 2, cin, 3, 3)                      # PixelShuffle's order: (out, a, b)
+    for a, rows in PHASE_TAPS.items():
+        for b, cols in PHASE_TAPS.items():
+            for tap_row, k_row in rows.items():
+                for tap_col, k_col in cols.items():
+                    kernel[:, a, b, :, tap_row, tap_col] = weight[:, :, k_row, k_col].t()
+    conv = nn.Conv2d(cin, 4 * cout, 3, padding=1, bias=True)
+    conv.weight.data = (kernel * scale.view(cout, 1, 1, 1, 1, 1)).reshape(4 * cout, cin, 3, 3)
+    conv.bias.data = shift.repeat_interleave(4)
+    return nn.Sequential(conv, nn.ReLU(), nn.PixelShuffle(2))
+
+
+def with_subpixel_decoder(model: MobileFAN) -> MobileFAN:
+    """A copy of `model` (in eval mode) whose decoder blocks are sub-pixel convolutions; the
+    original is untouched. Same heatmaps and features up to float rounding."""
+    rewritten = copy.deepcopy(model).float().eval()
+    rewritten.deconvs = nn.ModuleList(subpixel_block(block[0], block[1]) for block in rewritten.deconvs)
+    return rewritten

@@ -5,7 +5,7 @@
 For each model, four ONNX Runtime sessions on the same real face crops (the astronaut clip
 through the app's detector and crop), with the app's settings (2 threads, no spinning):
 fp32 and int8, each with the decoder as trained (ConvTranspose) and rewritten as sub-pixel
-convolutions (core/subpixel_deconv.py). The int8 graphs are quantised here, calibrated like the
+convolutions, 3x3 and 2x2 + align (core/subpixel_deconv.py). The int8 graphs are quantised here, calibrated like the
 shipped ones when `--calibration` names the corpus manifest (else on the astronaut crops).
 Timed in alternation (`--rounds` rounds of `--repeats` calls); per-face median ms, the ratio to
 the fp32 deconvolution graph, and each graph's largest heatmap difference from it.
@@ -33,18 +33,20 @@ def main(argv: list[str] | None = None) -> None:
 
     from core.model import load_checkpoint
     from core.onnx_graph import export_onnx
+    from core.subpixel_deconv import with_subpixel_decoder
     from training.export import calibration_crops, quantize_int8
 
     print(f"{args.threads} threads, no spinning; {args.rounds} rounds of {args.repeats} calls, alternated")
-    print("| model | graph | per face ms (each round) | median | x fp32 deconvolution | max heatmap diff |")
+    print("| model | graph | per face ms (each round) | median | speed x fp32 deconvolution | max heatmap diff |")
     print("|---|---|---|---|---|---|")
     for name in args.models:
         model = load_checkpoint(default_weights_path(68, name)).model.eval()
         calibration = calibration_crops(model, args.calibration)
         graphs = {}
-        for subpixel in (False, True):
-            fp32 = export_onnx(model, subpixel=subpixel)
-            form = "sub-pixel" if subpixel else "deconvolution"
+        forms = {"deconvolution": model, "sub-pixel 3x3": with_subpixel_decoder(model, taps=3),
+                 "sub-pixel 2x2 + align": with_subpixel_decoder(model, taps=2)}
+        for form, variant in forms.items():
+            fp32 = export_onnx(variant)
             graphs[f"fp32 {form}"] = fp32
             graphs[f"int8 {form}"] = quantize_int8(fp32, calibration)
         sessions = {label: session(data, args.threads, False, "all") for label, data in graphs.items()}

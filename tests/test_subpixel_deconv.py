@@ -24,8 +24,9 @@ def random_batchnorm(channels: int, generator: torch.Generator) -> nn.BatchNorm2
     return bn.eval()
 
 
+@pytest.mark.parametrize("taps", [2, 3])
 @pytest.mark.parametrize("cin,cout,size", [(3, 2, 5), (16, 8, 4), (32, 24, 7)])
-def test_a_block_matches_torchs_deconvolution(cin, cout, size):
+def test_a_block_matches_torchs_deconvolution(cin, cout, size, taps):
     g = torch.Generator().manual_seed(cin)
     deconv = nn.ConvTranspose2d(cin, cout, 4, stride=2, padding=1, bias=False)
     deconv.weight.data = torch.randn(cin, cout, 4, 4, generator=g)
@@ -33,7 +34,7 @@ def test_a_block_matches_torchs_deconvolution(cin, cout, size):
     x = torch.randn(2, cin, size, size + 1, generator=g)
     with torch.no_grad():
         expected = torch.relu(bn(deconv(x)))
-        got = subpixel_block(deconv, bn)(x)
+        got = subpixel_block(deconv, bn, taps)(x)
     assert got.shape == expected.shape == (2, cout, 2 * size, 2 * (size + 1))
     assert torch.allclose(got, expected, atol=1e-4, rtol=1e-4)
     assert (expected > 0).float().mean() > 0.2            # a real mix of active and clipped outputs
@@ -45,6 +46,8 @@ def test_other_deconvolutions_are_refused():
         subpixel_block(nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1, bias=False), bn)
     with pytest.raises(ValueError):
         subpixel_block(nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1, bias=True), bn)
+    with pytest.raises(ValueError):
+        subpixel_block(nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1, bias=False), bn, taps=4)
 
 
 def random_model(config: ModelConfig) -> MobileFAN:
@@ -55,10 +58,11 @@ def random_model(config: ModelConfig) -> MobileFAN:
     return model
 
 
-def test_a_whole_model_gives_the_same_heatmaps_and_is_left_untouched():
+@pytest.mark.parametrize("taps", [2, 3])
+def test_a_whole_model_gives_the_same_heatmaps_and_is_left_untouched(taps):
     model = random_model(ModelConfig(width=0.5, input_size=64, deconv_channels=32))
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    rewritten = with_subpixel_decoder(model)
+    rewritten = with_subpixel_decoder(model, taps)
     x = torch.rand(2, 3, 64, 64) * 255
     with torch.no_grad():
         expected, got = model(x), rewritten(x)

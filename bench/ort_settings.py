@@ -47,6 +47,22 @@ def face_crops(model: str, count: int) -> np.ndarray:
     return np.stack([np.ascontiguousarray(c.transpose(0, 3, 1, 2), dtype=np.float32) for c in crops])
 
 
+def time_alternated(sessions: dict, crops: np.ndarray, rounds: int, repeats: int) -> dict:
+    """Milliseconds a call, per session per round: every session in turn each round (so a noisy
+    machine hurts them alike), 10 warm-up calls before each timed run of `repeats` calls."""
+    times: dict = {key: [] for key in sessions}
+    for _ in range(rounds):
+        for key, sess in sessions.items():
+            name = sess.get_inputs()[0].name
+            for crop in crops[:10]:
+                sess.run(None, {name: crop})
+            start = time.perf_counter()
+            for i in range(repeats):
+                sess.run(None, {name: crops[i % len(crops)]})
+            times[key].append((time.perf_counter() - start) / repeats * 1e3)
+    return times
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["default", "small"])
@@ -61,16 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         crops = face_crops(model, 40)
         settings = [(t, s, lvl) for t in args.threads for s in (True, False) for lvl in ("all", "extended", "basic")]
         sessions = {k: session(data, *k) for k in settings}
-        name = sessions[settings[0]].get_inputs()[0].name
-        times: dict[tuple, list[float]] = {k: [] for k in settings}
-        for _ in range(args.rounds):
-            for key, sess in sessions.items():
-                for crop in crops[:10]:
-                    sess.run(None, {name: crop})
-                start = time.perf_counter()
-                for i in range(args.repeats):
-                    sess.run(None, {name: crops[i % len(crops)]})
-                times[key].append((time.perf_counter() - start) / args.repeats * 1e3)
+        times = time_alternated(sessions, crops, args.rounds, args.repeats)
         app = (2, True, "all")              # what core/runtimes.py uses (2 threads: the app's default)
         base = statistics.median(times[app]) if app in times else None
         for key in settings:

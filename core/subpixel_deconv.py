@@ -2,9 +2,9 @@
 
 ONNX Runtime's CPU provider has no int8 kernel for ConvTranspose: in the int8 graph each of
 the decoder's three deconvolutions is dequantised, run in fp32 (col2im + GEMM) and quantised
-again, and they cost as much as the whole int8 encoder (ConvTranspose 44% of the default
-model's time, its Dequantize/Quantize another 10%: ONNX Runtime's own profiler on
-`weights/mobilefan_68.int8.onnx`).
+again: ConvTranspose 34% of the default model's int8 time, its Dequantize/Quantize another
+13%, about what the whole int8 encoder costs (ONNX Runtime's own profiler:
+`python -m bench.subpixel --profile`).
 
 A stride-2, kernel-4, padding-1 deconvolution is exactly a 3x3 convolution with four times the
 output channels followed by a pixel shuffle (Shi et al. 2016, "sub-pixel convolution"): output

@@ -39,8 +39,13 @@ _FLAG = [("depthwise_conv2d_23", "conv2d_28", "p_re_lu_26", 128, 128, 2)]
 
 
 def same_pad(x: torch.Tensor, stride: int, kernel: int = 3) -> torch.Tensor:
-    """TensorFlow's SAME padding for a `kernel` x `kernel` window at `stride`."""
-    h, w = x.shape[-2:]
+    """TensorFlow's SAME padding for a `kernel` x `kernel` window at `stride`.
+
+    The amounts are plain ints even while torch.onnx traces the module: an exported graph has a
+    fixed input size (only its batch varies), and shape arithmetic traced into it (Shape, Gather,
+    Neg, Div, Sub, Concat, Slice per block: ~300 nodes) cost the accurate model about a quarter of
+    its time in ONNX Runtime, where constant pads are fused into the convolutions."""
+    h, w = (int(d) for d in x.shape[-2:])
     pad_h = max((-(-h // stride) - 1) * stride + kernel - h, 0)
     pad_w = max((-(-w // stride) - 1) * stride + kernel - w, 0)
     return F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))
@@ -53,12 +58,14 @@ class Block(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
         self.stride, self.extra = stride, cout - cin
-        self.depthwise = nn.Conv2d(cin, cin, 3, stride, 0, groups=cin)
+        # SAME padding at stride 1 is one pixel all round: the convolution's own padding (no Pad node
+        # in an exported graph); at stride 2 it is uneven, so `same_pad` adds it.
+        self.depthwise = nn.Conv2d(cin, cin, 3, stride, 1 if stride == 1 else 0, groups=cin)
         self.pointwise = nn.Conv2d(cin, cout, 1)
         self.act = nn.PReLU(cout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.pointwise(self.depthwise(same_pad(x, self.stride)))
+        y = self.pointwise(self.depthwise(same_pad(x, 2) if self.stride == 2 else x))
         if self.stride == 2:
             x = F.max_pool2d(x, 2, 2)
         if self.extra:

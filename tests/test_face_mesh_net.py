@@ -62,3 +62,27 @@ def test_every_weight_comes_from_the_wheel_and_a_wrong_one_shows():
         net.trunk.trunk_blocks[5].pointwise.weight.mul_(1.05)
         after = net(x)[0]
     assert (after - before).abs().max() > 0.05
+
+
+@pytest.mark.parametrize("points", [68, 98])
+def test_the_accurate_export_has_constant_pads_and_no_shape_arithmetic(points):
+    """Traced `x.shape` arithmetic for TensorFlow's SAME padding put ~1000 Shape/Gather/Neg/Div/...
+    nodes into the accurate model's ONNX graph (1.17x slower in ONNX Runtime: `python -m bench.graphs`).
+    The shipped export has none, and pads only ahead of the stride-2 convolutions (whose SAME
+    padding is uneven) and on the widened shortcuts' channels; stride 1 pads inside the convolution."""
+    import onnx
+
+    from core.config import default_weights_path
+    graph = onnx.load(str(default_weights_path(points, "accurate").with_suffix(".onnx"))).graph
+    ops = [n.op_type for n in graph.node]
+    assert not {"Shape", "Gather", "Neg"} & set(ops), sorted(set(ops))
+    consumers = {name: n for n in graph.node for name in n.input}
+    pads = [n for n in graph.node if n.op_type == "Pad"]
+    assert pads
+    for pad in pads:
+        after = consumers[pad.output[0]]
+        if after.op_type == "Conv":
+            strides = next(a.ints for a in after.attribute if a.name == "strides")
+            assert list(strides) == [2, 2], pad.name
+        else:                               # the shortcut's zero channels, added to the block's output
+            assert after.op_type == "Add", (pad.name, after.op_type)

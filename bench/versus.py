@@ -9,12 +9,13 @@ alternation (`--rounds` times, round-robin), on the same video:
 - `main.py --headless` (the default model, int8 ONNX Runtime, CSV + pose + eyes): frames/s as the
   app reports it (its run loop only: the start-up is not counted);
 - `main.py --headless --model small`;
+- `main.py --headless --model accurate` (the teacher's network, run mirrored as the app runs it);
 - both again with `--read-ahead 0`: the next frames not decoded in a thread meanwhile (what read-ahead gains);
 - MediaPipe's face mesh with its own tracking (`mp.solutions.face_mesh`, `static_image_mode=False`,
   one face): a bare loop over the decoded frames, no CSV;
 - dlib's HOG detector + 68-point predictor on every frame (needs requirements-train.txt);
-- with `--also TREE` (another checkout, e.g. a worktree of an older commit): the default and small
-  rows again, run from that tree, to compare a change end to end in the same alternation.
+- with `--also TREE` (another checkout, e.g. a worktree of an older commit): the default, small and
+  accurate rows again, run from that tree, to compare a change end to end in the same alternation.
 Decoding the video is counted in every row. The table gives each row's frames/s per round and the
 ratio of its median to MediaPipe's: ratios of one run, since this machine's speed swings 2x.
 """
@@ -100,9 +101,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--video", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[],
-                        help="rows to leave out: app small app-serial small-serial mediapipe dlib")
+                        help="rows to leave out: app small accurate app-serial small-serial mediapipe dlib "
+                             "(and the --also rows: app@TREE small@TREE accurate@TREE)")
     parser.add_argument("--also", type=Path, action="append", default=[],
-                        help="another checkout whose default and small rows join the alternation")
+                        help="another checkout whose default, small and accurate rows join the alternation")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -110,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         rows = {"app": ("`main.py --headless` (default model, int8 ONNX Runtime, CSV + pose + eyes)",
                         lambda: app_fps(video, [], tmp)),
                 "small": ("`main.py --headless --model small`", lambda: app_fps(video, ["--model", "small"], tmp)),
+                "accurate": ("`main.py --headless --model accurate` (mirrored)",
+                             lambda: app_fps(video, ["--model", "accurate"], tmp)),
                 "app-serial": ("`main.py --headless --read-ahead 0` (decoding not overlapped)",
                                lambda: app_fps(video, ["--read-ahead", "0"], tmp)),
                 "small-serial": ("`main.py --headless --model small --read-ahead 0`",
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
                                    lambda tree=tree: app_fps(video, [], tmp, tree.resolve()))
             rows[f"small@{tree}"] = (f"`main.py --headless --model small` from {tree}",
                                      lambda tree=tree: app_fps(video, ["--model", "small"], tmp, tree.resolve()))
+            rows[f"accurate@{tree}"] = (f"`main.py --headless --model accurate` from {tree}",
+                                        lambda tree=tree: app_fps(video, ["--model", "accurate"], tmp, tree.resolve()))
         rows = {k: v for k, v in rows.items() if k not in args.skip}
         fps: dict[str, list[float]] = {k: [] for k in rows}
         started = time.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,63 @@
+"""Two or more ONNX graphs of one model, side by side: does a re-export run faster, and is it the same?
+
+    git worktree add /tmp/before <commit>          # or any other copy of the graph
+    python -m bench.graphs --model accurate weights/mobilefan_68_accurate.onnx /tmp/before/weights/mobilefan_68_accurate.onnx
+
+Every graph gets an ONNX Runtime session with the app's settings (2 threads, no spinning) and
+runs the same real face crops (the astronaut clip through the app's detector and the model's
+crop), timed in alternation (bench.ort_settings.time_alternated). Printed per graph: its node
+count, per-face ms each round and their median, its speed relative to the first graph, and its
+largest heatmap difference from the first graph. `--profile` adds ONNX Runtime's own share of
+the time per operator type (bench.subpixel.operator_shares).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from bench.ort_settings import face_crops, session, time_alternated
+from bench.subpixel import operator_shares
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("graphs", nargs="+", type=Path, help="ONNX files of the same model; the first is the reference")
+    parser.add_argument("--model", default="default", help="whose crops to feed: default, small or accurate")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="each graph's time per operator type")
+    args = parser.parse_args(argv)
+    import onnx
+
+    labels = [str(path) for path in args.graphs]
+    if len(set(labels)) != len(labels):
+        parser.error("name each graph once")
+    data = {label: path.read_bytes() for label, path in zip(labels, args.graphs)}
+    nodes = {label: len(onnx.load_from_string(blob).graph.node) for label, blob in data.items()}
+    sessions = {label: session(blob, args.threads, False, "all") for label, blob in data.items()}
+    crops = face_crops(args.model, 8)
+    name = sessions[labels[0]].get_inputs()[0].name
+    ref = sessions[labels[0]].run(None, {name: crops[0]})[0]
+    diffs = {label: float(np.abs(s.run(None, {name: crops[0]})[0] - ref).max()) for label, s in sessions.items()}
+    times = time_alternated(sessions, crops, args.rounds, args.repeats)
+    base = statistics.median(times[labels[0]])
+    print(f"{args.threads} threads, no spinning; {args.rounds} rounds of {args.repeats} calls, alternated")
+    print("| graph | nodes | per face ms (each round) | median | speed x the first | max heatmap diff |")
+    print("|---|---|---|---|---|---|")
+    for label in labels:
+        median = statistics.median(times[label])
+        print(f"| {label} | {nodes[label]} | {' / '.join(f'{v:.2f}' for v in times[label])} | {median:.2f} | "
+              f"{base / median:.2f} | {diffs[label]:.2e} |")
+    if args.profile:
+        print("\n| graph | share of the network's time per operator type (ONNX Runtime's profiler) |\n|---|---|")
+        for label in labels:
+            shares = operator_shares(data[label], crops, args.threads)
+            print(f"| {label} | " + ", ".join(f"{op} {share:.0%}" for op, share in shares if share >= 0.01) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ ONNX Runtime runs in int8; the fp32 graph keeps them, faster in fp32.
 from __future__ import annotations
 
 import io
+import warnings
 
 import torch
 
@@ -29,7 +30,14 @@ def export_onnx(model: MobileFAN, source_sha: str = "", subpixel: bool = False) 
     size = model.config.input_size
     example = torch.zeros(1, 3, size, size)
     buffer = io.BytesIO()
-    torch.onnx.export(model.eval(), (example,), buffer, input_names=["image"], output_names=["heatmaps"],
-                      dynamic_axes={"image": {0: "batch"}, "heatmaps": {0: "batch"}},
-                      opset_version=ONNX_OPSET, dynamo=False)
+    with warnings.catch_warnings():
+        # The graph has a fixed input size (only the batch varies): sizes read while tracing are
+        # meant to become constants (core/face_mesh_net.same_pad), and the constant pads' index
+        # reversal torch cannot fold is folded by ONNX Runtime when it loads the graph. Neither
+        # is news to whoever exports.
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")
+        torch.onnx.export(model.eval(), (example,), buffer, input_names=["image"], output_names=["heatmaps"],
+                          dynamic_axes={"image": {0: "batch"}, "heatmaps": {0: "batch"}},
+                          opset_version=ONNX_OPSET, dynamo=False)
     return tag_export(buffer.getvalue(), source_sha, model.config) if source_sha else buffer.getvalue()

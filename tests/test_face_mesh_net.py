@@ -86,3 +86,21 @@ def test_the_accurate_export_has_constant_pads_and_no_shape_arithmetic(points):
             assert list(strides) == [2, 2], pad.name
         else:                               # the shortcut's zero channels, added to the block's output
             assert after.op_type == "Add", (pad.name, after.op_type)
+
+
+def test_exporting_a_face_mesh_model_says_nothing():
+    """A checkpoint without its export (`--weights my.pt`) is exported in memory at start-up: the
+    fixed-size trace's expected notes (sizes become constants) must not reach the user's console."""
+    import warnings
+
+    from core.config import ModelConfig
+    from core.model import MobileFAN
+    from core.onnx_graph import export_onnx
+    model = MobileFAN(ModelConfig(encoder="face_mesh", input_size=192, deconv_channels=16))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        graph = export_onnx(model)
+    assert len(graph) > 10_000
+    noise = [str(w.message)[:80] for w in caught
+             if issubclass(w.category, torch.jit.TracerWarning) or "Constant folding" in str(w.message)]
+    assert not noise, noise

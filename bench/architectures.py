@@ -3,7 +3,8 @@
     python -m bench.architectures [--rounds 3] [--repeats 200]
 
 A network's time does not depend on its weights, so each candidate shape
-(MobileNetV2 width, input size, deconvolution channels) is built with random
+(encoder: MobileNetV2 at a width, or MediaPipe's face-mesh trunk as in the
+accurate model; input size; deconvolution channels) is built with random
 weights, exported to fp32 ONNX the way the shipped models are and timed on
 ONNX Runtime with the app's settings (2 threads, spinning, all graph
 optimisations), all candidates in alternation for `--rounds` rounds of
@@ -27,31 +28,36 @@ import numpy as np
 from core.config import ModelConfig
 from core.runtimes import OnnxRuntimeRunner
 
-# (label, width, input px, deconvolution channels); the first two are the shipped shapes.
+# (label, encoder, width, input px, deconvolution channels); the first three are the shipped shapes.
 CANDIDATES = (
-    ("default (shipped)", 1.0, 128, 128),
-    ("small (shipped)", 0.5, 96, 64),
-    ("default, deconv 64", 1.0, 128, 64),
-    ("width 0.75, 128 px, deconv 64", 0.75, 128, 64),
-    ("width 1.0, 96 px, deconv 64", 1.0, 96, 64),
-    ("width 0.75, 96 px, deconv 64", 0.75, 96, 64),
-    ("width 0.5, 96 px, deconv 32", 0.5, 96, 32),
-    ("width 0.35, 96 px, deconv 64", 0.35, 96, 64),
-    ("width 0.35, 96 px, deconv 32", 0.35, 96, 32),
-    ("width 0.5, 64 px, deconv 64", 0.5, 64, 64),
-    ("width 0.35, 64 px, deconv 32", 0.35, 64, 32),
+    ("default (shipped): face-mesh trunk, 128 px, deconv 64", "face_mesh", 1.0, 128, 64),
+    ("small (shipped)", "mobilenetv2", 0.5, 96, 64),
+    ("accurate (shipped): face-mesh trunk, 192 px, deconv 128", "face_mesh", 1.0, 192, 128),
+    ("MobileNetV2 1.0, 128 px, deconv 128 (the default before round 13)", "mobilenetv2", 1.0, 128, 128),
+    ("width 1.0, 128 px, deconv 64", "mobilenetv2", 1.0, 128, 64),
+    ("width 0.75, 128 px, deconv 64", "mobilenetv2", 0.75, 128, 64),
+    ("width 1.0, 96 px, deconv 64", "mobilenetv2", 1.0, 96, 64),
+    ("width 0.75, 96 px, deconv 64", "mobilenetv2", 0.75, 96, 64),
+    ("width 0.5, 96 px, deconv 32", "mobilenetv2", 0.5, 96, 32),
+    ("width 0.35, 96 px, deconv 64", "mobilenetv2", 0.35, 96, 64),
+    ("width 0.35, 96 px, deconv 32", "mobilenetv2", 0.35, 96, 32),
+    ("width 0.5, 64 px, deconv 64", "mobilenetv2", 0.5, 64, 64),
+    ("width 0.35, 64 px, deconv 32", "mobilenetv2", 0.35, 64, 32),
+    ("face-mesh trunk, 192 px, deconv 64", "face_mesh", 1.0, 192, 64),
+    ("face-mesh trunk, 160 px, deconv 64", "face_mesh", 1.0, 160, 64),
+    ("face-mesh trunk, 128 px, deconv 32", "face_mesh", 1.0, 128, 32),
 )
 REFERENCE = "small (shipped)"
 
 
-def candidate_export(width: float, size: int, deconv: int, seed: int = 0) -> tuple[bytes, int]:
+def candidate_export(encoder: str, width: float, size: int, deconv: int, seed: int = 0) -> tuple[bytes, int]:
     """(fp32 ONNX, parameters) of one shape with random weights."""
     import torch
 
     from core.model import MobileFAN, count_parameters
     from core.onnx_graph import export_onnx
     torch.manual_seed(seed)
-    model = MobileFAN(ModelConfig(width=width, input_size=size, deconv_channels=deconv)).eval()
+    model = MobileFAN(ModelConfig(encoder=encoder, width=width, input_size=size, deconv_channels=deconv)).eval()
     return export_onnx(model), count_parameters(model)
 
 
@@ -62,10 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     rows = []
-    for label, width, size, deconv in CANDIDATES:
-        fp32, params = candidate_export(width, size, deconv)
+    for label, encoder, width, size, deconv in CANDIDATES:
+        fp32, params = candidate_export(encoder, width, size, deconv)
         crops = np.random.default_rng(1).normal(0, 1, (8, 1, 3, size, size)).astype(np.float32)
-        rows.append({"label": label, "shape": (width, size, deconv), "params": params, "crops": crops,
+        rows.append({"label": label, "shape": (encoder, width, size, deconv), "params": params, "crops": crops,
                      "runner": OnnxRuntimeRunner(fp32, args.threads), "ms": []})
     for _ in range(args.rounds):
         for row in rows:
@@ -80,12 +86,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Network only, fp32 ONNX Runtime, {args.threads} threads, median of {args.rounds} rounds x "
           f"{args.repeats} calls, one face a call (random weights)")
     print()
-    print("| candidate | width | input px | deconv | parameters (M) | ms | x shipped small |")
-    print("|---|---|---|---|---|---|---|")
+    print("| candidate | encoder | width | input px | deconv | parameters (M) | ms | x shipped small |")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
-        width, size, deconv = row["shape"]
+        encoder, width, size, deconv = row["shape"]
         ms = statistics.median(row["ms"])
-        print(f"| {row['label']} | {width} | {size} | {deconv} | {row['params'] / 1e6:.2f} | {ms:.3f} | "
+        print(f"| {row['label']} | {encoder} | {width if encoder == 'mobilenetv2' else '-'} | {size} | {deconv} | "
+              f"{row['params'] / 1e6:.2f} | {ms:.3f} | "
               f"{ms / ref_ms:.2f} |")
 
 

@@ -2,7 +2,7 @@
 
     python -m bench.ort_settings [--models default small] [--threads 1 2]
 
-For each shipped int8 export, one session per setting, all on the same real
+For each model's shipped export (int8 where one ships, else fp32), one session per setting, all on the same real
 face crops (the astronaut clip through the app's detector and crop), timed
 in alternation (`--rounds` rounds of `--repeats` calls each): per-face median
 milliseconds and the ratio to the app's current setting. Settings tried:
@@ -73,12 +73,14 @@ def main(argv: list[str] | None = None) -> None:
     print("| model | threads | spinning | optimisation | per face ms (median of rounds) | x app's setting |")
     print("|---|---|---|---|---|---|")
     for model in args.models:
-        data = export_path(default_weights_path(68, model), ".int8.onnx").read_bytes()
+        weights = default_weights_path(68, model)
+        int8 = export_path(weights, ".int8.onnx")
+        data = (int8 if int8.is_file() else export_path(weights)).read_bytes()
         crops = face_crops(model, 40)
         settings = [(t, s, lvl) for t in args.threads for s in (True, False) for lvl in ("all", "extended", "basic")]
         sessions = {k: session(data, *k) for k in settings}
         times = time_alternated(sessions, crops, args.rounds, args.repeats)
-        app = (2, True, "all")              # what core/runtimes.py uses (2 threads: the app's default)
+        app = (2, PipelineConfig.ort_spinning, "all")   # the app's settings (2 threads, its spinning default)
         base = statistics.median(times[app]) if app in times else None
         for key in settings:
             ms = statistics.median(times[key])

@@ -6,7 +6,7 @@
 
 Rows, each a fresh process so none inherits another's warm caches, in
 alternation (`--rounds` times, round-robin), on the same video:
-- `main.py --headless` (the default model, int8 ONNX Runtime, CSV + pose + eyes): frames/s as the
+- `main.py --headless` (the default model, CSV + pose + eyes): frames/s as the
   app reports it (its run loop only: the start-up is not counted);
 - `main.py --headless --model small`;
 - `main.py --headless --model accurate` (the teacher's network, run mirrored as the app runs it);
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         video = args.video or default_video(tmp)
-        rows = {"app": ("`main.py --headless` (default model, int8 ONNX Runtime, CSV + pose + eyes)",
+        rows = {"app": ("`main.py --headless` (default model, CSV + pose + eyes)",
                         lambda: app_fps(video, [], tmp)),
                 "small": ("`main.py --headless --model small`", lambda: app_fps(video, ["--model", "small"], tmp)),
                 "accurate": ("`main.py --headless --model accurate` (mirrored)",

@@ -127,11 +127,11 @@ class ClockConfig:
 
 DETECTOR_RANGES = ("auto", "short", "full")
 # Inference back-ends (core/runtimes.py); named here so that choosing one needs no torch.
-# "auto": the export the model ships: int8 where it is faster within 1% NME (default, small), else fp32.
+# "auto": the export the model ships: int8 where it is faster within 1% NME (small), else fp32.
 RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
-# Shipped model sizes: "default" (MobileNetV2 width 1.0, 128 px), "small" (width 0.5, 96 px:
-# faster per face, a little less accurate) and "accurate" (MediaPipe's face-mesh trunk, 192 px, the
-# distillation teacher; weights/MODEL_CARD.md).
+# Shipped model sizes: "default" (MediaPipe's face-mesh trunk, 128 px, 64-channel decoder), "small"
+# (MobileNetV2 width 0.5, 96 px: faster per face, less accurate) and "accurate" (the face-mesh trunk,
+# 192 px, 128 channels, the distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
 ENCODERS = ("mobilenetv2", "face_mesh")

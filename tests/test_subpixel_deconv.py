@@ -84,7 +84,7 @@ def test_the_onnx_graph_has_no_deconvolution_and_runs_the_same_in_onnx_runtime()
     assert np.allclose(got, expected, atol=1e-4 * float(np.abs(expected).max()))
 
 
-@pytest.mark.parametrize("points,model", [(68, "default"), (68, "small"), (98, "default")])
+@pytest.mark.parametrize("points,model", [(68, "small")])
 def test_the_shipped_int8_graphs_are_made_from_the_subpixel_form(points, model):
     graph = onnx.load(str(export_path(default_weights_path(points, model), ".int8.onnx"))).graph
     ops = [node.op_type for node in graph.node]

@@ -173,8 +173,9 @@ class PipelineConfig:
     # end to end, most for the small model (python -m bench.read_ahead; README, Performance).
     ort_spinning: bool = False
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
-    # int8 ONNX Runtime for the default and small models (the fastest measured within 1% of fp32's
-    # NME), fp32 ONNX Runtime for the accurate one (its int8 graph measured slower; README, Performance).
+    # int8 ONNX Runtime for the small model (the fastest measured within 1% of fp32's NME), fp32 ONNX
+    # Runtime for the default and accurate ones (int8 gained nothing on their face-mesh trunk;
+    # weights/MODEL_CARD.md, Round 13).
     runtime: str = "auto"
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     camera: CameraOverrides = field(default_factory=CameraOverrides)

@@ -3,11 +3,12 @@
     python -m bench.tflite_vs_ort [--threads 1 2] [--rounds 7] [--repeats 100]
 
 The default and accurate models run MediaPipe's face-landmark trunk in ONNX Runtime, where it is
-slower than its multiply-adds promise (its PReLU activations and the layout changes around them
-take ~40% of the time: `python -m bench.graphs --profile`). This asks whether the runtime is the
-reason: the wheel's `face_landmark.tflite` run by `tflite-runtime` (XNNPACK, as MediaPipe runs it),
-against the same network with the same weights (our PyTorch port, core/face_mesh_net.py, exported
-to ONNX as the app's models are) run by ONNX Runtime with the app's settings. Same 192 px input,
+slower than its multiply-adds promise (before core/split_prelu.py its PReLU activations and the
+layout changes around them took ~40% of the time: `python -m bench.graphs --profile`). This asks
+how much the runtime is the reason: the wheel's `face_landmark.tflite` run by `tflite-runtime`
+(XNNPACK, as MediaPipe runs it), against the same network with the same weights (our PyTorch port,
+core/face_mesh_net.py, exported to ONNX as the app's models are, PReLU split) run by ONNX Runtime
+with the app's settings. Same 192 px input,
 timed in alternation; per-call median ms and the ratio. Needs requirements-dev.txt (tflite-runtime).
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     import cv2
 
     from bench.ort_settings import session
+    from core.split_prelu import with_split_prelu
     from core.synthetic_video import astronaut_rgb
     from training.tflite_weights import face_landmark_path, load_face_mesh_net
 
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     buffer = io.BytesIO()
     with warnings.catch_warnings():          # the exporter's notes on a fixed-size trace (core/onnx_graph.py)
         warnings.simplefilter("ignore")
-        torch.onnx.export(load_face_mesh_net().eval(), (torch.from_numpy(nchw),), buffer, input_names=["image"],
+        torch.onnx.export(with_split_prelu(load_face_mesh_net()), (torch.from_numpy(nchw),), buffer, input_names=["image"],
                           opset_version=17, dynamo=False)
     calls = {}
     for threads in args.threads:

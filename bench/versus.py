@@ -14,6 +14,7 @@ alternation (`--rounds` times, round-robin), on the same video:
 - MediaPipe's face mesh with its own tracking (`mp.solutions.face_mesh`, `static_image_mode=False`,
   one face): a bare loop over the decoded frames, no CSV;
 - dlib's HOG detector + 68-point predictor on every frame (needs requirements-train.txt);
+- with `--threads N ...`: the default and small rows again with `--threads N` (the model's threads);
 - with `--also TREE` (another checkout, e.g. a worktree of an older commit): the default, small and
   accurate rows again, run from that tree, to compare a change end to end in the same alternation.
 Decoding the video is counted in every row. The table gives each row's frames/s per round and the
@@ -102,9 +103,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[],
                         help="rows to leave out: app small accurate app-serial small-serial mediapipe dlib "
-                             "(and the --also rows: app@TREE small@TREE accurate@TREE)")
+                             "(and the --threads rows: app-threadsN small-threadsN; the --also rows: app@TREE "
+                             "small@TREE accurate@TREE)")
     parser.add_argument("--also", type=Path, action="append", default=[],
                         help="another checkout whose default, small and accurate rows join the alternation")
+    parser.add_argument("--threads", type=int, nargs="*", default=[],
+                        help="model thread counts to add as rows of the default and small models "
+                             "(`main.py --threads N`; the app's own default is 2)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -121,6 +126,11 @@ def main(argv: list[str] | None = None) -> None:
                 "mediapipe": ("MediaPipe face mesh with its own tracking (bare loop, no CSV)",
                               lambda: script_fps(MEDIAPIPE, video)),
                 "dlib": ("dlib HOG detector + 68-point predictor", lambda: script_fps(DLIB, video))}
+        for n in args.threads:
+            rows[f"app-threads{n}"] = (f"`main.py --headless --threads {n}`",
+                                       lambda n=n: app_fps(video, ["--threads", str(n)], tmp))
+            rows[f"small-threads{n}"] = (f"`main.py --headless --model small --threads {n}`",
+                                         lambda n=n: app_fps(video, ["--model", "small", "--threads", str(n)], tmp))
         for tree in args.also:
             rows[f"app@{tree}"] = (f"`main.py --headless` from {tree}",
                                    lambda tree=tree: app_fps(video, [], tmp, tree.resolve()))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from core.threads import default_model_threads
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_DIR = REPO_ROOT / "weights"
 CHECKPOINT_FORMAT_VERSION = 1
@@ -166,7 +168,8 @@ class PipelineConfig:
     # averaged, twice the network per face for ~5% less error (README, Weights). None: the
     # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).
     mirror: bool | None = None
-    num_threads: int = 2                   # model threads (torch / ONNX Runtime / OpenCV)
+    # Model threads (torch / ONNX Runtime / OpenCV): 2, or 1 on a 2-core machine (core/threads.py).
+    num_threads: int = field(default_factory=default_model_threads)
     # ONNX Runtime's idle model threads busy-wait for the next call (core/runtimes.py). Fastest for
     # the network alone (bench/ort_settings.py), but between calls they take the cores that video
     # decoding (read ahead in a thread) and the Python around the network need: off measured faster

@@ -9,7 +9,21 @@ run never imports it.
 """
 from __future__ import annotations
 
+import os
 import sys
+
+
+def default_model_threads(cores: int | None = None) -> int:
+    """The model's threads when none are asked for: 2, but 1 on a machine with 2 cores or fewer.
+
+    The network is not all of a frame: video decoding (read ahead in a thread), the eyelid
+    network, pose and the Python around them need a core too. On a 2-core machine a second model
+    thread took the core they run on: `python -m bench.versus --threads 1` there measured the
+    small model 1.14x and the default 1.07x as fast end to end with one model thread (README,
+    Performance). With more cores a second thread is free, and the face network gains from it.
+    """
+    cores = os.cpu_count() if cores is None else cores
+    return 1 if (cores or 1) <= 2 else 2
 
 
 def set_thread_counts(threads: int, opencv_threads: int | None = None, torch: bool = False) -> None:

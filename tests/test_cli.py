@@ -419,3 +419,19 @@ def test_bad_inputs_get_our_own_lines_only_and_the_readme_exit_codes(tmp_path, f
     # With --verbose the native lines come back (so the quiet ones were really silenced, not absent).
     loud = run("--headless", "--source", damaged, "--weights", tiny_weights, "--verbose")
     assert "[mpeg4 @" in loud.stderr or "Error at MB" in loud.stderr, loud.stderr[-1500:]
+
+
+def test_model_threads_default_to_one_on_two_cores_and_two_above():
+    """On 2 cores a second model thread takes the core decoding and the eyelid network need
+    (core/threads.py); with more cores the network has two."""
+    from core.threads import default_model_threads
+    assert [default_model_threads(n) for n in (1, 2, 3, 4, 16)] == [1, 1, 2, 2, 2]
+    assert default_model_threads(None) in (1, 2)
+
+
+def test_threads_on_the_command_line_win_over_the_default():
+    import main
+    from core.threads import default_model_threads
+    parser = main.build_parser()
+    assert main.make_config(parser.parse_args(["--threads", "3"]), 68).num_threads == 3
+    assert main.make_config(parser.parse_args([]), 68).num_threads == default_model_threads()

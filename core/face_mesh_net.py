@@ -55,6 +55,9 @@ class Block(nn.Module):
     """A residual depthwise-separable block; at stride 2 the shortcut is a max-pool whose
     missing channels are zeros (the graph's `channel_padding`)."""
 
+    # False once core/same_pad_conv.py has moved the stride-2 SAME padding into the convolution.
+    pads_before_conv = True
+
     def __init__(self, cin: int, cout: int, stride: int) -> None:
         super().__init__()
         self.stride, self.extra = stride, cout - cin
@@ -65,7 +68,7 @@ class Block(nn.Module):
         self.act = nn.PReLU(cout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.pointwise(self.depthwise(same_pad(x, 2) if self.stride == 2 else x))
+        y = self.pointwise(self.depthwise(same_pad(x, 2) if self.stride == 2 and self.pads_before_conv else x))
         if self.stride == 2:
             x = F.max_pool2d(x, 2, 2)
         if self.extra:

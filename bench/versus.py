@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="another checkout whose default, small and accurate rows join the alternation")
     parser.add_argument("--threads", type=int, nargs="*", default=[],
                         help="model thread counts to add as rows of the default and small models "
-                             "(`main.py --threads N`; the app's own default is 2)")
+                             "(`main.py --threads N`; the app's own default: 2, or 1 on 2 cores)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

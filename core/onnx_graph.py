@@ -8,7 +8,7 @@ deconvolutions rewritten as sub-pixel convolutions (core/subpixel_deconv.py), wh
 ONNX Runtime runs in int8; the fp32 graph keeps them, faster in fp32. Every graph has its
 PReLUs written as Mul + Relu + Add (core/split_prelu.py), which ONNX Runtime keeps in its
 blocked layout: the face-mesh models' network ~1.4-1.6x as fast, same heatmaps; and the trunk's
-stride-2 SAME padding inside its convolutions (core/same_pad_conv.py), no Pad nodes before them.
+stride-2 SAME padding inside its depthwise convolutions (core/same_pad_conv.py), no Pad nodes before them.
 """
 from __future__ import annotations
 

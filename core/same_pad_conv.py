@@ -24,7 +24,7 @@ import copy
 import torch
 from torch import nn
 
-from core.face_mesh_net import Block, FaceMeshTrunk
+from core.face_mesh_net import FaceMeshTrunk
 
 
 def padded_inside(conv: nn.Conv2d) -> nn.Conv2d:
@@ -44,15 +44,16 @@ def padded_inside(conv: nn.Conv2d) -> nn.Conv2d:
 
 def with_padding_in_convolutions(model: nn.Module, input_size: int) -> nn.Module:
     """A copy of `model` (in eval mode) whose face-mesh trunks, if any, pad inside their stride-2
-    depthwise convolutions (the stem keeps its Pad); the original is untouched. `input_size`: the trunk's input side. Only one that
-    halves to even sizes at every stride-2 stage (a multiple of 32) has this form; any other, and a
-    model without the trunk, comes back as an equal copy (its Pads stay: slower, not wrong)."""
+    depthwise convolutions (the stem keeps its Pad); the original is untouched. `input_size`: the
+    trunk's input side. Only one that halves to even sizes at every stride-2 stage (a multiple of
+    32) has this form; any other, and a model without the trunk, comes back as an equal copy (its
+    Pads stay: slower, not wrong)."""
     rewritten = copy.deepcopy(model).eval()
     if input_size % 32:
         return rewritten
     for trunk in [m for m in rewritten.modules() if isinstance(m, FaceMeshTrunk)]:
         for block in trunk.trunk_blocks:
-            if isinstance(block, Block) and block.stride == 2:
+            if block.stride == 2:
                 block.depthwise = padded_inside(block.depthwise)
                 block.pads_before_conv = False
     return rewritten

@@ -66,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                    help="test-time mirroring: each face also run mirrored, the answers averaged (twice the network "
                         "per face, ~5%% less error; default: on for --model accurate only)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads for the model (default: 2, or 1 on a machine with 2 cores)")
+    p.add_argument("--threads", type=int, default=default_model_threads(),
+                   help="CPU threads for the model (default: 2, or 1 on a machine with 2 cores; here %(default)s)")
     p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,
                    help=f"inference back-end (default: {PipelineConfig.runtime}; see README, Performance)")
     p.add_argument("--loop", action="store_true", default=None, help="window: loop a video file or folder")
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 def make_config(args: argparse.Namespace, points: int, model: str | None = None) -> PipelineConfig:
     return PipelineConfig(points=points, model=model or args.model or "default", weights=args.weights,
                           detector_range=args.detector,
-                          num_threads=args.threads or default_model_threads(), runtime=args.runtime, max_faces=args.max_faces,
+                          num_threads=args.threads, runtime=args.runtime, max_faces=args.max_faces,
                           smoothing=SmoothingConfig(enabled=not args.no_smoothing), eyelids=not args.no_eyelids,
                           mirror=args.mirror, camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy))
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         settings = [(t, s, lvl) for t in args.threads for s in (True, False) for lvl in ("all", "extended", "basic")]
         sessions = {k: session(data, *k) for k in settings}
         times = time_alternated(sessions, crops, args.rounds, args.repeats)
-        app = (2, PipelineConfig.ort_spinning, "all")   # the app's settings (2 threads, its spinning default)
+        app = (PipelineConfig().num_threads, PipelineConfig.ort_spinning, "all")   # the app's own settings here
         base = statistics.median(times[app]) if app in times else None
         for key in settings:
             ms = statistics.median(times[key])

@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-ahead", type=int, default=READ_AHEAD_FRAMES, metavar="N",
                    help="headless: decode a file's next N frames in a thread while the current one is processed "
                         f"(default: {READ_AHEAD_FRAMES}; 0: off)")
+    p.add_argument("--no-overlap", action="store_true",
+                   help="headless: run each video frame whole before the next (default: the next frame's network "
+                        "runs while the last is finished, same answers: core/frame_overlap.py)")
     p.add_argument("--save-overlay", type=Path, metavar="DIR",
                    help="headless: save frames with the landmarks drawn (every photo, as NAME.EXT.jpg; "
                         "every 10th video frame)")
@@ -90,7 +93,8 @@ def make_config(args: argparse.Namespace, points: int, model: str | None = None)
                           detector_range=args.detector,
                           num_threads=args.threads, runtime=args.runtime, max_faces=args.max_faces,
                           smoothing=SmoothingConfig(enabled=not args.no_smoothing), eyelids=not args.no_eyelids,
-                          mirror=args.mirror, camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy))
+                          mirror=args.mirror, camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy),
+                          overlap_frames=not args.no_overlap)
 
 
 def error(text: str, code: int = EXIT_BAD_INPUT) -> int:

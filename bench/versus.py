@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--video", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip", nargs="*", default=[],
-                        help="rows to leave out: app small accurate app-serial small-serial mediapipe dlib "
+                        help="rows to leave out: app small accurate app-serial small-serial app-no-overlap "
+                             "small-no-overlap mediapipe dlib "
                              "(and the --threads rows: app-threadsN small-threadsN; the --also rows: app@TREE "
                              "small@TREE accurate@TREE)")
     parser.add_argument("--also", type=Path, action="append", default=[],
@@ -123,6 +124,10 @@ def main(argv: list[str] | None = None) -> None:
                                lambda: app_fps(video, ["--read-ahead", "0"], tmp)),
                 "small-serial": ("`main.py --headless --model small --read-ahead 0`",
                                  lambda: app_fps(video, ["--model", "small", "--read-ahead", "0"], tmp)),
+                "app-no-overlap": ("`main.py --headless --no-overlap` (each frame whole before the next)",
+                                   lambda: app_fps(video, ["--no-overlap"], tmp)),
+                "small-no-overlap": ("`main.py --headless --model small --no-overlap`",
+                                     lambda: app_fps(video, ["--model", "small", "--no-overlap"], tmp)),
                 "mediapipe": ("MediaPipe face mesh with its own tracking (bare loop, no CSV)",
                               lambda: script_fps(MEDIAPIPE, video)),
                 "dlib": ("dlib HOG detector + 68-point predictor", lambda: script_fps(DLIB, video))}

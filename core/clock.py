@@ -39,15 +39,23 @@ class ClockWatch:
         forward longer than `max_gap_frames` typical gaps and `min_gap_s` seconds; or if the
         source `reported` a break itself."""
         last, self._last = self._last, timestamp
+        broke, gap = self._judge(last, timestamp, reported)
+        if broke:
+            self._gaps.clear()          # the spacing after a break (a seek) is measured afresh
+        elif gap is not None:
+            self._gaps.append(gap)
+        return broke
+
+    def would_break(self, timestamp: float, reported: bool = False) -> bool:
+        """What `is_break` would answer for `timestamp`, without taking it in."""
+        return self._judge(self._last, timestamp, reported)[0]
+
+    def _judge(self, last: float | None, timestamp: float, reported: bool) -> tuple[bool, float | None]:
         if last is None:
-            return reported
+            return reported, None
         gap = timestamp - last
         if gap <= 0 or reported:
-            self._gaps.clear()
-            return True
-        if self._gaps and gap > self.config.min_gap_s and \
-                gap > self.config.max_gap_frames * median(self._gaps):
-            self._gaps.clear()          # the spacing after a seek is measured afresh
-            return True
-        self._gaps.append(gap)
-        return False
+            return True, gap
+        if self._gaps and gap > self.config.min_gap_s and gap > self.config.max_gap_frames * median(self._gaps):
+            return True, gap
+        return False, gap

@@ -175,6 +175,9 @@ class PipelineConfig:
     # decoding (read ahead in a thread) and the Python around the network need: off measured faster
     # end to end, most for the small model (python -m bench.read_ahead; README, Performance).
     ort_spinning: bool = False
+    # Headless, a video file: the next frame's face network runs in a worker thread while this frame's
+    # eyelids, smoothing, measures and CSV row are done (core/frame_overlap.py; the same answers).
+    overlap_frames: bool = True
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
     # int8 ONNX Runtime for the small model (the fastest measured within 1% of fp32's NME), fp32 ONNX
     # Runtime for the default and accurate ones (int8 gained nothing on their face-mesh trunk;

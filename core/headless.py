@@ -23,6 +23,7 @@ from core.config import PipelineConfig
 from core.images import write_image
 from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
+from core.frame_overlap import process_overlapped
 from core.pipeline import LandmarkPipeline
 from core.read_ahead import READ_AHEAD_FRAMES, STILL_READ_AHEAD, ReadAhead
 from core.recorder import CsvRecorder
@@ -120,14 +121,23 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     start = time.perf_counter()
     depth = min(read_ahead, STILL_READ_AHEAD) if source.still else read_ahead      # photos can be 300 MB each
     frames = ReadAhead(source, depth) if depth > 0 and not source.live else None
-    try:
-        for frame in (frames if frames is not None else source):
-            if max_frames is not None and summary.frames >= max_frames:
+
+    def to_process():
+        """The frames to run, up to `max_frames`, until `should_stop` says stop."""
+        for n, frame in enumerate(frames if frames is not None else source):
+            if max_frames is not None and n >= max_frames:
                 break
             if should_stop is not None and should_stop():
                 summary.stopped = True
                 break
-            result = pipeline.process(frame.image, frame.timestamp, still=source.still, cut=frame.cut)
+            yield frame
+
+    if not source.still and not source.live and pipeline.config.overlap_frames:
+        results = process_overlapped(pipeline, to_process())    # a frame's network while the last is finished
+    else:
+        results = ((f, pipeline.process(f.image, f.timestamp, still=source.still, cut=f.cut)) for f in to_process())
+    try:
+        for frame, result in results:
             summary.frames += 1
             summary.faces += len(result.faces)
             summary.blinks = result.blinks
@@ -148,6 +158,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
             bar.update(1)
             bar.set_postfix(faces=len(result.faces), refresh=False)   # redrawn at tqdm's own pace, not per frame
     finally:
+        results.close()                  # the worker thread (if any) is joined before the reader and source
         bar.close()
         summary.seconds = time.perf_counter() - start
         if frames is not None:

@@ -8,7 +8,7 @@ object, so what is measured is what users run. Each stage is timed.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,17 +22,38 @@ from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
 from core.mirror_test import MirrorAveragingRunner
-from core.predictor import LandmarkPredictor
+from core.predictor import LandmarkPredictor, Prediction
 from core.results import FaceResult, FrameResult
 from core.runtimes import open_runner
 from core.threads import set_thread_counts
-from core.tracker import Tracker, points_box
+from core.tracker import Track, Tracker, points_box
 from core.weights import WeightsError
 
 if TYPE_CHECKING:
     from core.model import MobileFAN
 
 STAGES = ("detect", "crop", "model", "decode", "eyes", "smooth", "measure")
+
+
+@dataclass
+class BegunFrame:
+    """A frame through the face network (`LandmarkPipeline.begin`), waiting for `finish`."""
+    rgb: np.ndarray
+    timestamp: float
+    still: bool
+    frame_size: tuple[int, int]               # width, height
+    timings: dict[str, float]
+    tracks: list[Track] = field(default_factory=list)
+    predictions: list[Prediction] = field(default_factory=list)   # the network's points, one per track
+    detector_ran: bool = False
+    found: int = 0
+    limit_hit: bool = False
+    skipped: bool = False                     # too small to hold a face
+
+    def keep_only(self, tracks: list[Track]) -> None:
+        """Forget the faces whose tracks ended meanwhile (the frame before pruned them)."""
+        kept = [(t, p) for t, p in zip(self.tracks, self.predictions) if any(t is u for u in tracks)]
+        self.tracks, self.predictions = [t for t, _ in kept], [p for _, p in kept]
 
 
 def detector_range_for(config_range: str, live: bool) -> str:
@@ -129,20 +150,31 @@ class LandmarkPipeline:
         `cut=True` says the source broke its clock before this frame (it looped or
         seeked); a break the source does not report is found from `timestamp`.
         """
+        return self.finish(self.begin(rgb, timestamp, still, cut))
+
+    def begin(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False,
+              cut: bool = False, clock_checked: bool = False) -> BegunFrame:
+        """The first half of `process`: `start` (the clock, the detector when due) then
+        `run_network` (crop, the face network, decode, each track's next crop)."""
+        return self.run_network(self.start(rgb, timestamp, still, cut, clock_checked))
+
+    def start(self, rgb: np.ndarray, timestamp: float | None = None, still: bool = False,
+              cut: bool = False, clock_checked: bool = False) -> BegunFrame:
+        """The clock, then the detector when it is due: which tracks this frame runs the network on.
+        `clock_checked`: the caller already fed `timestamp` to the clock."""
         timings = dict.fromkeys(STAGES, 0.0)
         rgb = to_rgb(rgb)
         h, w = rgb.shape[:2]
-        if is_too_small(rgb):
-            return FrameResult([], timings, False, (w, h))
         timestamp = time.monotonic() if timestamp is None else timestamp
+        if is_too_small(rgb):
+            return BegunFrame(rgb, timestamp, still, (w, h), timings, skipped=True)
         if still:
             self.reset()
-        elif self.clock.is_break(timestamp, reported=cut):
+        elif not clock_checked and self.clock.is_break(timestamp, reported=cut):
             self.cut()
-
         t0 = time.perf_counter()
         detector_ran, found, limit_hit = False, 0, False
-        if still or not self.tracker.tracks or self._frames_since_detect >= self.config.redetect_every:
+        if self.detection_due(still):
             detector = self.detector
             detections = detector.detect_tiled(rgb) if still else detector.detect(rgb)
             scale = self.model_config.landmark_scale
@@ -153,9 +185,19 @@ class LandmarkPipeline:
             detector_ran, found = True, len(detections)
         else:
             self._frames_since_detect += 1
-        t1 = time.perf_counter()
+        timings["detect"] = (time.perf_counter() - t0) * 1e3
+        return BegunFrame(rgb, timestamp, still, (w, h), timings, list(self.tracker.tracks), [], detector_ran,
+                          found, limit_hit)
 
-        tracks = list(self.tracker.tracks)
+    def run_network(self, begun: BegunFrame) -> BegunFrame:
+        """Crop, the face network and decode for `begun`'s tracks, and each track's next crop.
+
+        It reads and writes only the tracks' crops, which `finish` never touches: so it may run
+        in another thread while the previous frame's `finish` runs (core/frame_overlap.py)."""
+        if begun.skipped:
+            return begun
+        rgb, tracks = begun.rgb, begun.tracks
+        t1 = time.perf_counter()
         crops = [t.crop for t in tracks]
         patches = self.predictor.crops(rgb, crops)
         t2 = time.perf_counter()
@@ -165,14 +207,32 @@ class LandmarkPipeline:
         if self.config.second_pass:
             # A face framed by the detector (a photo, a new track) is framed less well than one
             # framed by landmarks: predict again from a crop framed by the first answer.
-            fresh = [i for i, t in enumerate(tracks) if t.points is None]
+            fresh = [i for i, t in enumerate(tracks) if not t.framed_by_landmarks]
             if fresh:
                 again = [self.predictor.crop_from_landmarks(predictions[i].points) for i in fresh]
                 for i, pred in zip(fresh, self.predictor.predict(rgb, again)):
                     predictions[i] = pred
+        for track, pred in zip(tracks, predictions):
+            self.tracker.follow(track, pred.points)
+        t4 = time.perf_counter()
+        begun.predictions = predictions
+        begun.timings.update(crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3, decode=(t4 - t3) * 1e3)
+        return begun
+
+    def detection_due(self, still: bool = False) -> bool:
+        """Whether the next `begin` runs the detector: a photo, no tracks, or time to look for new faces."""
+        return still or not self.tracker.tracks or self._frames_since_detect >= self.config.redetect_every
+
+    def finish(self, begun: BegunFrame) -> FrameResult:
+        """The second half of `process`: eyelids, smoothing, lost tracks, head pose and eye measures."""
+        timings = begun.timings
+        w, h = begun.frame_size
+        if begun.skipped:
+            return FrameResult([], timings, False, (w, h))
+        tracks, predictions, still, timestamp = begun.tracks, begun.predictions, begun.still, begun.timestamp
         t4 = time.perf_counter()
         if self.eyelids is not None and predictions:
-            for pred, points in zip(predictions, self.eyelids.refine(rgb, [p.points for p in predictions])):
+            for pred, points in zip(predictions, self.eyelids.refine(begun.rgb, [p.points for p in predictions])):
                 pred.points = points
         t4e = time.perf_counter()
 
@@ -186,14 +246,13 @@ class LandmarkPipeline:
         faces = [self._measure(t, t not in lost, camera, timestamp, still) for t in self.tracker.tracks + lost]
         t6 = time.perf_counter()
 
-        timings.update(detect=(t1 - t0) * 1e3, crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3,
-                       decode=(t4 - t3) * 1e3, eyes=(t4e - t4) * 1e3, smooth=(t5 - t4e) * 1e3,
-                       measure=(t6 - t5) * 1e3)
+        timings.update(eyes=(t4e - t4) * 1e3, smooth=(t5 - t4e) * 1e3, measure=(t6 - t5) * 1e3)
         faces.sort(key=lambda f: f.face_id)
         blinking = {f.face_id for f in faces if f.blink}
         self.blinks += len(blinking - self._blinking)
         self._blinking = blinking
-        return FrameResult(faces, timings, detector_ran, (w, h), found, limit_hit, camera, self.blinks)
+        return FrameResult(faces, timings, begun.detector_ran, (w, h), begun.found, begun.limit_hit, camera,
+                           self.blinks)
 
     def _measure(self, track, success: bool, camera, timestamp: float, still: bool) -> FaceResult:
         """Head pose (from the recorded points), eye openness, blink and mouth (from the raw

@@ -45,6 +45,7 @@ class Track:
     raw_points: np.ndarray | None = None      # as the model gave them
     score: float = 0.0
     pose: HeadPose | None = None              # last head pose: the next solve starts from it
+    framed_by_landmarks: bool = False         # the crop came from landmarks (else from the detector)
 
     def box(self) -> Box:
         return points_box(self.points) if self.points is not None else self.crop.box()
@@ -100,9 +101,21 @@ class Tracker:
             self._next_id += 1
         return limit_hit
 
+    def follow(self, track: Track, raw_points: np.ndarray) -> None:
+        """Frame the track's next crop from the face network's own answer on this frame.
+
+        It comes from the network's (unsmoothed) points: smoothing lags. It moves only part of
+        the way (`crop_follow`): a crop that shakes with the answer's noise feeds that noise back
+        into the next answer. It is called before the eyelids are refined, so the next frame can
+        start while this one is finished (core/frame_overlap.py); the lids lie inside the
+        face's extent and never change its crop."""
+        target = crop_from_landmarks(raw_points, self.layout, self.landmark_scale)
+        track.crop = blend_crops(track.crop, target, self.crop_follow) if track.framed_by_landmarks else target
+        track.framed_by_landmarks = True
+
     def update(self, track: Track, raw_points: np.ndarray, score: float, timestamp: float,
                smooth: bool) -> None:
-        framed_by_landmarks = track.raw_points is not None     # else the detector framed this crop
+        """This frame's points (eyelids refined) into the track: raw, smoothed, and its score."""
         track.raw_points = raw_points
         track.score = score
         scale = float(np.ptp(raw_points[:, 0]) + 1e-6)
@@ -111,11 +124,6 @@ class Tracker:
         else:
             track.filter(raw_points, timestamp, scale)      # keep the filter warm for a switch-on
             track.points = raw_points
-        # Next frame's crop comes from the model's own (unsmoothed) answer: smoothing lags. It moves
-        # only part of the way (`crop_follow`): a crop that shakes with the answer's noise feeds
-        # that noise back into the next answer.
-        target = crop_from_landmarks(raw_points, self.layout, self.landmark_scale)
-        track.crop = blend_crops(track.crop, target, self.crop_follow) if framed_by_landmarks else target
 
     def prune(self, min_score: float) -> list[Track]:
         """Drop tracks the model lost (returned) and duplicates of the same face."""

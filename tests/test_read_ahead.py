@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
@@ -111,7 +112,10 @@ class _CountingSource:
 
 
 class _SlowPipeline:
-    """Stands in for LandmarkPipeline: slow, finds nothing, notes how far ahead the source was."""
+    """Stands in for LandmarkPipeline: slow, finds nothing, notes how far ahead the source was.
+    Its frames run one after the other (its `process`), not overlapped (core/frame_overlap.py)."""
+
+    config = SimpleNamespace(overlap_frames=False)
 
     def __init__(self, source: _CountingSource) -> None:
         self.source, self.ahead = source, []

@@ -17,10 +17,13 @@ import sys
 import warnings
 from pathlib import Path
 
-from core.config import DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig, SmoothingConfig
-from core.errors import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
-from core.read_ahead import READ_AHEAD_FRAMES
-from core.threads import default_model_threads
+from core.threads import default_model_threads, keep_blas_to_one_thread
+
+keep_blas_to_one_thread()                      # before anything imports numpy (core/threads.py)
+
+from core.config import DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig, SmoothingConfig  # noqa: E402
+from core.errors import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED  # noqa: E402
+from core.read_ahead import READ_AHEAD_FRAMES  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

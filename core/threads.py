@@ -26,6 +26,19 @@ def default_model_threads(cores: int | None = None) -> int:
     return 1 if (cores or 1) <= 2 else 2
 
 
+def keep_blas_to_one_thread() -> None:
+    """Before numpy is first imported: its OpenBLAS to one thread, unless the user chose a count.
+
+    Our numpy work is on tiny arrays (68 points, 3x3 neighbourhoods), where BLAS threads never
+    pay; but after a call OpenBLAS keeps its worker thread busy-waiting (sched_yield) for the next
+    one, and on a 2-core machine that thread took ~3% of the samples of a headless run, CPU the
+    pipeline's threads needed (`perf record`, README Performance round 15). It must run before
+    numpy loads: OpenBLAS reads the variable once."""
+    if "numpy" in sys.modules:
+        return
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def set_thread_counts(threads: int, opencv_threads: int | None = None, torch: bool = False) -> None:
     import cv2
 

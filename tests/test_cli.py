@@ -435,3 +435,20 @@ def test_threads_on_the_command_line_win_over_the_default():
     parser = main.build_parser()
     assert main.make_config(parser.parse_args(["--threads", "3"]), 68).num_threads == 3
     assert main.make_config(parser.parse_args([]), 68).num_threads == default_model_threads()
+
+
+def test_numpy_blas_is_kept_to_one_thread_unless_the_user_chose():
+    """main.py sets OPENBLAS_NUM_THREADS before numpy loads (its busy-waiting worker thread took CPU
+    the pipeline needs: core/threads.py); a count the user set is left alone."""
+    probe = "import os; import main, numpy; print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    env = {k: v for k, v in __import__("os").environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    fresh = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert fresh.stdout.strip() == "1", fresh.stderr[-800:]
+    chosen = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env={**env, "OPENBLAS_NUM_THREADS": "3"},
+                            capture_output=True, text=True)
+    assert chosen.stdout.strip() == "3", chosen.stderr[-800:]
+    # Too late once numpy is loaded (OpenBLAS read the variable then): it does not pretend otherwise.
+    late = subprocess.run([sys.executable, "-c", "import os, numpy; from core.threads import keep_blas_to_one_thread; "
+                           "keep_blas_to_one_thread(); print(os.environ.get('OPENBLAS_NUM_THREADS'))"],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert late.stdout.strip() == "None", late.stderr[-800:]

@@ -4,6 +4,11 @@
     python -m bench.pipeline_stages --video franck.mp4    # any real face video
     python -m bench.pipeline_stages --model default small # both shipped sizes, side by side in one run
     python -m bench.pipeline_stages --model accurate:plain accurate:mirror   # test-time mirroring's cost
+    python -m bench.pipeline_stages --model default small --modes serial overlap   # core/frame_overlap.py's gain
+
+Each model runs in each mode (`serial`: `process` frame after frame; `overlap`: the next frame's
+network in a worker thread while this one is finished, as a headless video runs), all alternated.
+In overlap mode a stage's time is its wall time while the other half runs beside it.
 
 Prints a table: mean / p50 / p95 milliseconds per stage (detect, crop,
 model, decode, smooth), frames per second, and how often the detector ran.
@@ -15,13 +20,16 @@ import argparse
 import platform
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from core.config import MODEL_SIZES, PipelineConfig
+from core.frame_overlap import process_overlapped
 from core.pipeline import STAGES, LandmarkPipeline
+from core.threads import default_model_threads
 from core.synthetic_video import make_face_video
 
 
@@ -66,27 +74,37 @@ def main(argv: list[str] | None = None) -> None:
                         help=f"shipped model size(s) ({', '.join(MODEL_SIZES)}), each with or without test-time "
                              "mirroring (default: the model's own choice); several run one after the other on the "
                              "same frames, twice each in alternation, for a ratio measured in one run")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=default_model_threads(),
+                        help="model threads (default: the app's, %(default)s here)")
+    parser.add_argument("--modes", nargs="+", choices=("serial", "overlap"), default=["serial"])
     args = parser.parse_args(argv)
 
     video = args.video
     if video is None:
         video = make_face_video(Path(tempfile.mkdtemp()) / "astronaut.mp4", frames=args.frames)
     frames = read_frames(video, args.frames)       # decoded up front: decoding is not our cost
-    if len(args.model) == 1:
-        measure(frames, video, config_for(args.model[0], args, args.weights))
+    runs = [(m, mode) for m in args.model for mode in args.modes]
+    if len(runs) == 1:
+        measure(frames, video, config_for(args.model[0], args, args.weights), args.modes[0] == "overlap")
         return
-    fps: dict[str, list[float]] = {m: [] for m in args.model}
+    fps: dict[tuple[str, str], list[float]] = {r: [] for r in runs}
     for _ in range(2):
-        for model in args.model:
-            fps[model].append(measure(frames, video, config_for(model, args)))
-    base = np.mean(fps[args.model[0]])
-    print("| model | end-to-end frames/s (two runs) | x " + args.model[0] + " |\n|---|---|---|")
-    for model, values in fps.items():
-        print(f"| {model} | {' / '.join(f'{v:.1f}' for v in values)} | {np.mean(values) / base:.2f} |")
+        for model, mode in runs:
+            fps[(model, mode)].append(measure(frames, video, config_for(model, args), mode == "overlap"))
+    base = np.mean(fps[runs[0]])
+    print(f"| model | mode | end-to-end frames/s (two runs) | x {runs[0][0]} {runs[0][1]} |\n|---|---|---|---|")
+    for (model, mode), values in fps.items():
+        print(f"| {model} | {mode} | {' / '.join(f'{v:.1f}' for v in values)} | {np.mean(values) / base:.2f} |")
 
 
-def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig) -> float:
+@dataclass
+class _Frame:
+    image: np.ndarray
+    timestamp: float
+    cut: bool = False
+
+
+def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig, overlap: bool = False) -> float:
     """Print the per-stage table of one pipeline over `frames`; return its end-to-end frames/s."""
     pipe = LandmarkPipeline(config)
     pipe.prepare_for_source(live=False)
@@ -97,10 +115,15 @@ def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig) -> fl
     per_stage = {s: [] for s in STAGES}
     totals, faces, detector_runs = [], 0, 0
     start = time.perf_counter()
-    for i, frame in enumerate(frames):
-        t = time.perf_counter()
-        result = pipe.process(frame, i / 30)
-        totals.append((time.perf_counter() - t) * 1e3)
+    if overlap:
+        results = (r for _, r in process_overlapped(pipe, [_Frame(f, i / 30) for i, f in enumerate(frames)]))
+    else:
+        results = (pipe.process(frame, i / 30) for i, frame in enumerate(frames))
+    t = time.perf_counter()
+    for result in results:
+        now = time.perf_counter()
+        totals.append((now - t) * 1e3)              # from one frame's answer to the next
+        t = now
         for s in STAGES:
             per_stage[s].append(result.timings[s])
         faces += len(result.faces)
@@ -111,10 +134,11 @@ def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig) -> fl
     mirrored = " (mirrored)" if config.mirrors() else ""
     print(f"model: {config.model}{mirrored}, {config.points} points, runtime {config.runtime}; video: {video.name} {w}x{h}, "
           f"{len(frames)} frames, {faces / len(frames):.2f} faces/frame, detector on {detector_runs} frames")
-    print(f"machine: {platform.processor() or platform.machine()}, threads {config.num_threads}\n")
+    mode = "overlap (core/frame_overlap.py)" if overlap else "serial"
+    print(f"machine: {platform.processor() or platform.machine()}, threads {config.num_threads}, {mode}\n")
     print("| stage | mean ms | p50 ms | p95 ms |")
     print("|---|---|---|---|")
-    for name, values in [*per_stage.items(), ("total (process)", totals)]:
+    for name, values in [*per_stage.items(), ("per frame (answer to answer)", totals)]:
         v = np.array(values)
         print(f"| {name} | {v.mean():.2f} | {np.percentile(v, 50):.2f} | {np.percentile(v, 95):.2f} |")
     print(f"\nend-to-end: {len(frames) / wall:.1f} frames/s\n")

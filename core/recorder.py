@@ -144,7 +144,7 @@ class CsvRecorder:
                 raise ValueError(f"face has {len(pts)} points, recorder expects {self.num_points}")
             rows.append([frame, face.face_id, f"{timestamp:.4f}", f"{face.confidence:.3f}", int(face.success)]
                         + _pose_cells(face)
-                        + [f"{v:.2f}" for v in pts[:, 0]] + [f"{v:.2f}" for v in pts[:, 1]]
+                        + [f"{v:.2f}" for v in pts[:, 0].tolist()] + [f"{v:.2f}" for v in pts[:, 1].tolist()]
                         + [f"{face.ear_left:.3f}", f"{face.ear_right:.3f}", int(face.blink), f"{face.mouth_open:.3f}",
                            source])
         if rows:

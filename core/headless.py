@@ -20,10 +20,10 @@ from typing import Callable
 from tqdm import tqdm
 
 from core.config import PipelineConfig
+from core.frame_overlap import process_overlapped
 from core.images import write_image
 from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
-from core.frame_overlap import process_overlapped
 from core.pipeline import LandmarkPipeline
 from core.read_ahead import READ_AHEAD_FRAMES, STILL_READ_AHEAD, ReadAhead
 from core.recorder import CsvRecorder
@@ -110,7 +110,9 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     """Process `source` to the end (or `max_frames`). The recorder is closed at the end (unless
     `close_recorder` is False: more files follow into it), also when an error (a write
     failure, say) stops the run: its rows stay whole. A file's next `read_ahead` frames are
-    decoded in a thread of their own meanwhile (core/read_ahead.py; 0: none, as for a camera)."""
+    decoded in a thread of their own meanwhile (core/read_ahead.py; 0: none, as for a camera), and
+    a file's next frame runs its face network while this one is finished (core/frame_overlap.py;
+    `PipelineConfig.overlap_frames`), with the answers of one frame after the other."""
     summary = HeadlessSummary()
     say = notify or (lambda text: None)
     pipeline.prepare_for_source(live=source.live)

@@ -192,8 +192,9 @@ class LandmarkPipeline:
     def run_network(self, begun: BegunFrame) -> BegunFrame:
         """Crop, the face network and decode for `begun`'s tracks, and each track's next crop.
 
-        It reads and writes only the tracks' crops, which `finish` never touches: so it may run
-        in another thread while the previous frame's `finish` runs (core/frame_overlap.py)."""
+        Of the pipeline's state it reads and writes only the tracks' crops (and whether landmarks
+        framed them), which `finish` never touches: so it may run in another thread while the
+        previous frame's `finish` runs (core/frame_overlap.py)."""
         if begun.skipped:
             return begun
         rgb, tracks = begun.rgb, begun.tracks

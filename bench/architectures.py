@@ -6,8 +6,8 @@ A network's time does not depend on its weights, so each candidate shape
 (encoder: MobileNetV2 at a width, or MediaPipe's face-mesh trunk as in the
 accurate model; input size; deconvolution channels) is built with random
 weights, exported to fp32 ONNX the way the shipped models are and timed on
-ONNX Runtime with the app's settings (2 threads, spinning, all graph
-optimisations), all candidates in alternation for `--rounds` rounds of
+ONNX Runtime with the app's settings (its thread count, no spinning, all
+graph optimisations), all candidates in alternation for `--rounds` rounds of
 `--repeats` calls each. The table gives each one's median ms per face and
 its ratio to the shipped small model's shape measured in the same run. int8
 is left out on purpose: quantised from random weights, the small shape ran
@@ -27,6 +27,7 @@ import numpy as np
 
 from core.config import ModelConfig
 from core.runtimes import OnnxRuntimeRunner
+from core.threads import default_model_threads
 
 # (label, encoder, width, input px, deconvolution channels); the first three are the shipped shapes.
 CANDIDATES = (
@@ -65,14 +66,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=default_model_threads(),
+                        help="model threads (default: the app's, %(default)s here)")
+    parser.add_argument("--only", nargs="+", metavar="TEXT",
+                        help="only the candidates whose label contains one of these (the shipped small one "
+                             "is always kept: the ratios are to it)")
     args = parser.parse_args(argv)
     rows = []
     for label, encoder, width, size, deconv in CANDIDATES:
+        if args.only and label != REFERENCE and not any(text in label for text in args.only):
+            continue
         fp32, params = candidate_export(encoder, width, size, deconv)
         crops = np.random.default_rng(1).normal(0, 1, (8, 1, 3, size, size)).astype(np.float32)
         rows.append({"label": label, "shape": (encoder, width, size, deconv), "params": params, "crops": crops,
-                     "runner": OnnxRuntimeRunner(fp32, args.threads), "ms": []})
+                     "runner": OnnxRuntimeRunner(fp32, args.threads, spinning=False), "ms": []})
     for _ in range(args.rounds):
         for row in rows:
             runner = row["runner"]

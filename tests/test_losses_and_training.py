@@ -121,6 +121,23 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path):
         train(small_run(tmp_path, manifest, tmp_path / "d", init=str(tmp_path / "a" / "best.pt"), width=0.5))
 
 
+def test_a_new_decoder_can_start_on_another_runs_encoder(tmp_path):
+    """--init-encoder: the encoder's weights come from the checkpoint, the decoder (other channels) is new."""
+    manifest = tiny_corpus(tmp_path)
+    first = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "a"))).model
+    second = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "b", deconv_channels=8, lr=0.0,
+                                             weight_decay=0.0, init_encoder=str(tmp_path / "a" / "best.pt")))).model
+    assert second.config.deconv_channels == 8
+    # With a zero learning rate the weights stay as loaded (BatchNorm's running statistics still move).
+    enc_a, enc_b = dict(first.encoder.named_parameters()), dict(second.encoder.named_parameters())
+    assert enc_a.keys() == enc_b.keys() and all(torch.equal(enc_a[k], enc_b[k]) for k in enc_a)
+    fresh = load_checkpoint(train(small_run(tmp_path, manifest, tmp_path / "f", deconv_channels=8, lr=0.0,
+                                            weight_decay=0.0, seed=1))).model
+    assert not all(torch.equal(enc_a[k], p) for k, p in fresh.encoder.named_parameters())
+    with pytest.raises(TrainingError, match="encoder"):
+        train(small_run(tmp_path, manifest, tmp_path / "c", width=0.5, init_encoder=str(tmp_path / "a" / "best.pt")))
+
+
 def test_resume_continues_exactly(tmp_path):
     manifest = tiny_corpus(tmp_path)
     # Uninterrupted: 2 epochs of 2 steps.

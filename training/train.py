@@ -63,6 +63,9 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     teacher: str | None = None       # distil from this checkpoint's hidden features
     init: str | None = None          # start from these weights (fine-tuning); must match the architecture
+    # Start only the encoder from this checkpoint's (its decoder and head may differ: a new decoder on a
+    # trunk already fine-tuned on this corpus). The encoder's architecture and input size must match.
+    init_encoder: str | None = None
     pretrained: bool = False         # encoder face_mesh: start from MediaPipe's trained trunk (in its wheel)
     encoder_lr_scale: float = 1.0    # the encoder's learning rate x this (0 freezes it): fine-tune a trunk gently
     fa_weight: float = 0.01          # feature-aligned distillation weight (the authors' 0.01)
@@ -234,6 +237,14 @@ class TrainingRun:
                 raise TrainingError(f"--init {self.cfg.init}: its architecture {start.config} differs from "
                                     f"this run's {self.cfg.model}")
             model.load_state_dict(start.state_dict())
+        if self.cfg.init_encoder:
+            start = load_checkpoint(self.cfg.init_encoder).model
+            mine, theirs = self.cfg.model, start.config
+            if (mine.encoder, mine.width, mine.input_size) != (theirs.encoder, theirs.width, theirs.input_size):
+                raise TrainingError(f"--init-encoder {self.cfg.init_encoder}: its encoder ({theirs.encoder}, width "
+                                    f"{theirs.width}, {theirs.input_size} px) differs from this run's ({mine.encoder}, "
+                                    f"width {mine.width}, {mine.input_size} px)")
+            model.encoder.load_state_dict(start.encoder.state_dict())
         return model
 
     def _build_teacher(self) -> tuple[MobileFAN | None, FeatureAdapters | None]:

@@ -20,7 +20,6 @@ import argparse
 import platform
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -29,6 +28,7 @@ import numpy as np
 from core.config import MODEL_SIZES, PipelineConfig
 from core.frame_overlap import process_overlapped
 from core.pipeline import STAGES, LandmarkPipeline
+from core.sources import Frame
 from core.threads import default_model_threads
 from core.synthetic_video import make_face_video
 
@@ -97,13 +97,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {model} | {mode} | {' / '.join(f'{v:.1f}' for v in values)} | {np.mean(values) / base:.2f} |")
 
 
-@dataclass
-class _Frame:
-    image: np.ndarray
-    timestamp: float
-    cut: bool = False
-
-
 def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig, overlap: bool = False) -> float:
     """Print the per-stage table of one pipeline over `frames`; return its end-to-end frames/s."""
     pipe = LandmarkPipeline(config)
@@ -116,7 +109,8 @@ def measure(frames: list[np.ndarray], video: Path, config: PipelineConfig, overl
     totals, faces, detector_runs = [], 0, 0
     start = time.perf_counter()
     if overlap:
-        results = (r for _, r in process_overlapped(pipe, [_Frame(f, i / 30) for i, f in enumerate(frames)]))
+        stream = [Frame(f, i, i / 30, video.name) for i, f in enumerate(frames)]
+        results = (r for _, r in process_overlapped(pipe, stream))
     else:
         results = (pipe.process(frame, i / 30) for i, frame in enumerate(frames))
     t = time.perf_counter()

@@ -9,12 +9,9 @@ next frame's network can run in a worker thread while this frame is
 finished: end to end the frame costs about the larger half instead of both.
 
 The answers are those of `LandmarkPipeline.process` frame after frame,
-exactly: the next frame starts ahead only when nothing `finish` may change
-decides it. Not when the detector is due (it reads the tracks' smoothed
-boxes), nor at a break in the clock, nor for photos. And when `finish`
-ends a track the next frame already ran the network on, that face is
-dropped from it; if no track is left, the next frame starts again in
-order, as `process` would have run it (with the detector).
+exactly: the pipeline says when the next frame may start ahead
+(`may_start_ahead`) and how a frame begun ahead is put back in order after
+the previous `finish` (`after_finish`); this module only schedules.
 """
 from __future__ import annotations
 
@@ -45,7 +42,7 @@ def process_overlapped(pipeline: LandmarkPipeline, frames: Iterable[VideoFrame])
                 pending = frame, pipeline.begin(frame.image, frame.timestamp, cut=frame.cut)
                 continue
             ahead = None
-            if not pipeline.detection_due() and not pipeline.clock.would_break(frame.timestamp, frame.cut):
+            if pipeline.may_start_ahead(frame.timestamp, frame.cut):
                 started = pipeline.start(frame.image, frame.timestamp, cut=frame.cut)
                 ahead = worker.submit(pipeline.run_network, started)
             result = pipeline.finish(pending[1])
@@ -53,17 +50,7 @@ def process_overlapped(pipeline: LandmarkPipeline, frames: Iterable[VideoFrame])
             if ahead is None:
                 begun = pipeline.begin(frame.image, frame.timestamp, cut=frame.cut)
             else:
-                begun = _in_order(pipeline, frame, ahead.result())
+                begun = pipeline.after_finish(ahead.result(), frame.image, frame.timestamp, frame.cut)
             pending = frame, begun
         if pending is not None:
             yield pending[0], pipeline.finish(pending[1])
-
-
-def _in_order(pipeline: LandmarkPipeline, frame: VideoFrame, begun: BegunFrame) -> BegunFrame:
-    """`begun` as `process` would have begun it after the previous frame's `finish`."""
-    had_faces = bool(begun.tracks)
-    begun.keep_only(pipeline.tracker.tracks)
-    if had_faces and not begun.tracks:
-        # Every face it ran on was lost: in order, this frame would have run the detector.
-        return pipeline.begin(frame.image, frame.timestamp, cut=frame.cut, clock_checked=True)
-    return begun

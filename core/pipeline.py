@@ -220,6 +220,23 @@ class LandmarkPipeline:
         begun.timings.update(crop=(t2 - t1) * 1e3, model=(t3 - t2) * 1e3, decode=(t4 - t3) * 1e3)
         return begun
 
+    def may_start_ahead(self, timestamp: float, cut: bool = False) -> bool:
+        """Whether the next video frame may be `start`ed (and its network run) before this frame's
+        `finish`, with the answers `process` would give in order: only when nothing `finish` may
+        change decides it. Not when the detector is due (it reads the tracks' smoothed boxes), nor
+        at a break in the clock (it resets the tracks)."""
+        return not self.detection_due() and not self.clock.would_break(timestamp, cut)
+
+    def after_finish(self, begun: BegunFrame, rgb: np.ndarray, timestamp: float, cut: bool = False) -> BegunFrame:
+        """A frame begun ahead (`may_start_ahead`), as `begin` would have begun it after the
+        previous frame's `finish`: the faces whose tracks that `finish` ended are dropped, and if
+        it ran on faces and none is left, the frame begins again (with the detector)."""
+        had_faces = bool(begun.tracks)
+        begun.keep_only(self.tracker.tracks)
+        if had_faces and not begun.tracks:
+            return self.begin(rgb, timestamp, cut=cut, clock_checked=True)
+        return begun
+
     def detection_due(self, still: bool = False) -> bool:
         """Whether the next `begin` runs the detector: a photo, no tracks, or time to look for new faces."""
         return still or not self.tracker.tracks or self._frames_since_detect >= self.config.redetect_every

@@ -31,7 +31,7 @@ from core.threads import default_model_threads
 
 # (label, encoder, width, input px, deconvolution channels); the first three are the shipped shapes.
 CANDIDATES = (
-    ("default (shipped): face-mesh trunk, 128 px, deconv 64", "face_mesh", 1.0, 128, 64),
+    ("default (shipped): face-mesh trunk, 128 px, deconv 32", "face_mesh", 1.0, 128, 32),
     ("small (shipped)", "mobilenetv2", 0.5, 96, 64),
     ("accurate (shipped): face-mesh trunk, 192 px, deconv 128", "face_mesh", 1.0, 192, 128),
     ("MobileNetV2 1.0, 128 px, deconv 128 (the default before round 13)", "mobilenetv2", 1.0, 128, 128),
@@ -46,7 +46,10 @@ CANDIDATES = (
     ("width 0.35, 64 px, deconv 32", "mobilenetv2", 0.35, 64, 32),
     ("face-mesh trunk, 192 px, deconv 64", "face_mesh", 1.0, 192, 64),
     ("face-mesh trunk, 160 px, deconv 64", "face_mesh", 1.0, 160, 64),
-    ("face-mesh trunk, 128 px, deconv 32", "face_mesh", 1.0, 128, 32),
+    ("face-mesh trunk, 128 px, deconv 64 (the default in rounds 13-14)", "face_mesh", 1.0, 128, 64),
+    ("face-mesh trunk, 96 px, deconv 32", "face_mesh", 1.0, 96, 32),
+    ("face-mesh trunk, 96 px, deconv 16", "face_mesh", 1.0, 96, 16),
+    ("face-mesh trunk, 64 px, deconv 32", "face_mesh", 1.0, 64, 32),
 )
 REFERENCE = "small (shipped)"
 

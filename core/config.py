@@ -129,11 +129,11 @@ class ClockConfig:
 
 DETECTOR_RANGES = ("auto", "short", "full")
 # Inference back-ends (core/runtimes.py); named here so that choosing one needs no torch.
-# "auto": the export the model ships: int8 where it is faster within 1% NME (small), else fp32.
+# "auto": the export the model ships: int8 if one ships (none does since round 16), else fp32.
 RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "opencv")
-# Shipped model sizes: "default" (MediaPipe's face-mesh trunk, 128 px, 64-channel decoder), "small"
-# (MobileNetV2 width 0.5, 96 px: faster per face, less accurate) and "accurate" (the face-mesh trunk,
-# 192 px, 128 channels, the distillation teacher; weights/MODEL_CARD.md).
+# Shipped model sizes: "default" (MediaPipe's face-mesh trunk, 128 px, 32-channel decoder), "small"
+# (the same at 96 px: faster per face, less accurate) and "accurate" (the face-mesh trunk, 192 px,
+# 128 channels, the distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
 ENCODERS = ("mobilenetv2", "face_mesh")
@@ -179,9 +179,8 @@ class PipelineConfig:
     # eyelids, smoothing, measures and CSV row are done (core/frame_overlap.py; the same answers).
     overlap_frames: bool = True
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
-    # int8 ONNX Runtime for the small model (the fastest measured within 1% of fp32's NME), fp32 ONNX
-    # Runtime for the default and accurate ones (int8 gained nothing on their face-mesh trunk;
-    # weights/MODEL_CARD.md, Round 13).
+    # fp32 ONNX Runtime for every shipped model (int8 gained nothing on the face-mesh trunk they all
+    # share since round 16; weights/MODEL_CARD.md, Rounds 13 and 16); int8 where a .int8.onnx ships.
     runtime: str = "auto"
     smoothing: SmoothingConfig = field(default_factory=SmoothingConfig)
     camera: CameraOverrides = field(default_factory=CameraOverrides)

@@ -11,7 +11,7 @@ one runs.
 - onnxruntime-int8: ONNX Runtime, int8 static (QDQ) quantisation calibrated on face crops
 - opencv:           OpenCV's DNN module reading the same ONNX graph
 - auto (default):   whichever export ships beside the weights: int8 if there is one, else fp32
-                    (the accurate model ships fp32 only: its int8 graph was slower)
+                    (every shipped model ships fp32 only: int8 was no faster on their face-mesh trunk)
 
 `open_runner` takes the ONNX Runtime back-ends from the exports beside the
 checkpoint (core/weights.py), reading the model's config from the export

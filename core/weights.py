@@ -11,8 +11,8 @@ metadata, what the run time needs to use it on its own:
   (architecture, landmark layout, crop framing, heatmap sigma), so the
   pipeline frames and decodes faces exactly as training did.
 
-With both, the default run (int8 ONNX Runtime) never imports torch: loading
-it costs ~0.8 s of a 2 s start-up (bench/startup.py).
+With both, the default run (ONNX Runtime on the shipped export) never imports
+torch: loading it costs ~0.8 s of a 2 s start-up (bench/startup.py).
 """
 from __future__ import annotations
 

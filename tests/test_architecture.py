@@ -103,7 +103,7 @@ def test_every_bench_script_imports_and_has_a_main():
 
 
 def test_a_default_headless_run_over_a_photo_never_imports_torch_matplotlib_or_sounddevice(tmp_path):
-    """The default runtime (int8 ONNX Runtime) reads the model's config from its export
+    """The default runtime (auto: the ONNX export shipped beside the weights) reads the model's config from it
     (core/weights.py): torch (~0.8 s of start-up) is for --runtime torch, export and training.
     MediaPipe's package import would load matplotlib and sounddevice (~0.6 s) for helpers the
     app never calls (core/mediapipe_import.py)."""

@@ -23,7 +23,7 @@ class Frame:
 
 
 def shipped_pipeline(**overrides) -> LandmarkPipeline:
-    """The shipped small model (int8 ONNX Runtime, no torch): a real tracker, quick. It still answers
+    """The shipped small model (its ONNX export, no torch): a real tracker, quick. It still answers
     ~0.5 on a blank frame, so a track ends below 0.7 here (0.25 in the app)."""
     settings = {"min_track_score": 0.7, **overrides}
     return LandmarkPipeline(PipelineConfig(model="small", detector_range="full", num_threads=1, **settings))

@@ -8,11 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from core.config import ModelConfig, default_weights_path
+from core.config import ModelConfig
 from core.model import MobileFAN
 from core.onnx_graph import export_onnx
 from core.subpixel_deconv import subpixel_block, with_subpixel_decoder
-from core.weights import export_path
 
 
 def random_batchnorm(channels: int, generator: torch.Generator) -> nn.BatchNorm2d:
@@ -82,10 +81,3 @@ def test_the_onnx_graph_has_no_deconvolution_and_runs_the_same_in_onnx_runtime()
     with torch.no_grad():
         expected = model(torch.from_numpy(x)).numpy()
     assert np.allclose(got, expected, atol=1e-4 * float(np.abs(expected).max()))
-
-
-@pytest.mark.parametrize("points,model", [(68, "small")])
-def test_the_shipped_int8_graphs_are_made_from_the_subpixel_form(points, model):
-    graph = onnx.load(str(export_path(default_weights_path(points, model), ".int8.onnx"))).graph
-    ops = [node.op_type for node in graph.node]
-    assert "ConvTranspose" not in ops and ops.count("DepthToSpace") == 3

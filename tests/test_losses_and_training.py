@@ -208,6 +208,22 @@ def test_ablation_arms_differ_only_in_the_distillation_terms(tmp_path):
                                                                      base.epoch_size, 2)
 
 
+def test_ablation_trains_face_mesh_students_as_the_shipped_models_are_trained(tmp_path):
+    """Every shipped model is a face-mesh student since round 16: the ablation can train that
+    student (pretrained trunk, its gentler learning rate) in every arm, the teacher's only in some."""
+    from training.ablation import ARMS, base_config, make_parser, run_config
+    args = make_parser().parse_args(["--data", "d.jsonl", "--teacher", "t.pt", "--out", str(tmp_path),
+                                     "--encoder", "face_mesh", "--pretrained", "--encoder-lr-scale", "0.1",
+                                     "--input-size", "96", "--deconv-channels", "32"])
+    cfgs = [run_config(base_config(args), arm, 1, args.teacher, tmp_path) for arm in ARMS]
+    for c in cfgs:
+        assert (c.model.encoder, c.model.input_size, c.model.deconv_channels) == ("face_mesh", 96, 32)
+        assert c.pretrained and c.encoder_lr_scale == 0.1 and c.seed == 1
+    assert {c.teacher for c in cfgs} == {None, "t.pt"}
+    default = base_config(make_parser().parse_args(["--data", "d", "--teacher", "t", "--out", str(tmp_path)]))
+    assert (default.model.encoder, default.pretrained, default.encoder_lr_scale) == ("mobilenetv2", False, 1.0)
+
+
 def test_ablation_table_reports_mean_and_sample_std_over_seeds():
     from training.ablation import REPORTED_BUCKETS, summarise
     runs = [{"nme_person": v, "nme_faces": v, "fr10": 0.0, "seed": i, **{b: v for b in REPORTED_BUCKETS[1:]}}

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from core.config import ModelConfig
+from core.config import ENCODERS, ModelConfig
 from core.model import load_checkpoint
 from core.threads import set_thread_counts
 from training.datasets import load_samples
@@ -135,8 +135,19 @@ def _mean_std(values: list[float], signed: bool = False) -> str:
     return f"{mean} +- {v.std(ddof=1):.4f}" if len(v) > 1 else mean
 
 
-def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def base_config(args: argparse.Namespace) -> TrainConfig:
+    """What every (arm, seed) shares: the student, its start, the data and the steps."""
+    model = ModelConfig(num_points=68, input_size=args.input_size, encoder=args.encoder, width=args.width,
+                        deconv_channels=args.deconv_channels)
+    if args.init:       # the students' architecture is the starting point's
+        model = load_checkpoint(args.init, expected_points=68).model.config
+    return TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, init=args.init,
+                       pretrained=args.pretrained, encoder_lr_scale=args.encoder_lr_scale,
+                       epochs=args.epochs, epoch_size=args.epoch_size, lr=args.lr, threads=args.threads,
+                       device=args.device, workers=args.workers)
+
+
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, help="training manifest (its train split)")
     parser.add_argument("--val-data", help="scoring manifest (its val split); default: --data's")
@@ -149,6 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--epoch-size", type=int, default=8192)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--encoder", choices=ENCODERS, default="mobilenetv2",
+                        help="the students' encoder: the paper's MobileNetV2 (--width), or MediaPipe's face-mesh "
+                             "trunk, which every shipped model uses since round 16 (with --pretrained)")
+    parser.add_argument("--pretrained", action="store_true",
+                        help="face_mesh: every student starts its trunk from MediaPipe's weights (as shipped)")
+    parser.add_argument("--encoder-lr-scale", type=float, default=1.0,
+                        help="the encoder's learning rate x this (the shipped recipe: 0.1 on the pretrained trunk)")
     parser.add_argument("--width", type=float, default=0.5)
     parser.add_argument("--input-size", type=int, default=96)
     parser.add_argument("--deconv-channels", type=int, default=64)
@@ -160,15 +178,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1, help="data-loading processes per run")
     parser.add_argument("--report-only", action="store_true",
                         help="train nothing: the table of the runs that have finished (a long ablation, midway)")
-    args = parser.parse_args(argv)
+    return parser
 
-    model = ModelConfig(num_points=68, input_size=args.input_size, width=args.width,
-                        deconv_channels=args.deconv_channels)
-    if args.init:       # the students' architecture is the starting point's
-        model = load_checkpoint(args.init, expected_points=68).model.config
-    base = TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, init=args.init,
-                       epochs=args.epochs, epoch_size=args.epoch_size, lr=args.lr, threads=args.threads,
-                       device=args.device, workers=args.workers)
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = make_parser().parse_args(argv)
+    base = base_config(args)
     args.out.mkdir(parents=True, exist_ok=True)
     set_thread_counts(args.threads)
     samples = cap_video_frames(load_samples(args.val_data or args.data, "val"))

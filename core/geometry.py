@@ -25,17 +25,22 @@ class Crop:
     angle: float = 0.0   # radians; the crop's x axis points along (cos a, sin a) in the frame
 
     def matrix(self, out_size: int) -> np.ndarray:
-        """2x3 affine matrix taking frame pixels to crop pixels."""
+        """2x3 affine matrix taking frame pixels to crop pixels: q = q0 + s * R(-a) (p - c).
+        (Plain floats: a face's crop is framed, warped and mapped back several times a frame,
+        and numpy's per-call overhead on 2x2 arrays was most of the cost.)"""
         s = out_size / self.side
-        c, si = math.cos(self.angle), math.sin(self.angle)
-        # q = q0 + s * R(-a) (p - c)
-        r = np.array([[c, si], [-si, c]], dtype=np.float64) * s
+        c, si = math.cos(self.angle) * s, math.sin(self.angle) * s
         q0 = (out_size - 1) / 2.0
-        t = np.array([q0, q0]) - r @ np.array([self.cx, self.cy])
-        return np.hstack([r, t[:, None]])
+        return np.array([[c, si, q0 - (c * self.cx + si * self.cy)],
+                         [-si, c, q0 - (-si * self.cx + c * self.cy)]])
 
     def inverse_matrix(self, out_size: int) -> np.ndarray:
-        return cv2.invertAffineTransform(self.matrix(out_size))
+        """2x3 affine matrix taking crop pixels back to frame pixels: p = c + R(a) (q - q0) / s."""
+        k = self.side / out_size
+        c, si = math.cos(self.angle) * k, math.sin(self.angle) * k
+        q0 = (out_size - 1) / 2.0
+        return np.array([[c, -si, self.cx - (c - si) * q0],
+                         [si, c, self.cy - (si + c) * q0]])
 
     def box(self) -> tuple[float, float, float, float]:
         """Axis-aligned (x0, y0, x1, y1) of the (unrotated) crop square, for display."""

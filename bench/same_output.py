@@ -5,8 +5,9 @@
 
 Runs `main.py --headless` from both checkouts on the same inputs (a face video made from
 scikit-image's astronaut, and a folder of photos: one face, two faces, no face, a broken file)
-and prints a table: the CSV files byte for byte, and the console lines with the run's own
-timings masked (frames/s and the progress bar differ between any two runs).
+and prints a table: the CSV files byte for byte (where they differ, the largest difference of
+a number and its column), and the console lines with the run's own timings masked (frames/s and
+the progress bar differ between any two runs).
 """
 from __future__ import annotations
 
@@ -55,6 +56,28 @@ def run(tree: Path, source: Path, csv: Path, extra: list[str]) -> tuple[int, lis
     return result.returncode, console_lines(text), csv.read_bytes() if csv.exists() else b""
 
 
+def largest_difference(before: bytes, after: bytes) -> str:
+    """Where two CSVs differ: the largest difference of a numeric cell and its column, or why
+    they cannot be compared cell by cell (other columns or rows, a text cell changed)."""
+    import csv
+    import io
+    a, b = (list(csv.reader(io.StringIO(x.decode()))) for x in (before, after))
+    if not a or not b or a[0] != b[0] or len(a) != len(b):
+        return "columns or rows differ"
+    worst, where = 0.0, ""
+    for row_a, row_b in zip(a[1:], b[1:]):
+        for column, x, y in zip(a[0], row_a, row_b):
+            if x == y:
+                continue
+            try:
+                diff = abs(float(x) - float(y))
+            except ValueError:
+                return f"text differs in {column}"
+            if diff > worst:
+                worst, where = diff, column
+    return f"largest {worst:.3g} ({where})"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--before", type=Path, required=True, help="the other checkout (e.g. a git worktree)")
@@ -70,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             a = run(args.before, source, Path(tmp) / f"{name}-before.csv", extra)
             b = run(ROOT, source, Path(tmp) / f"{name}-after.csv", extra)
             console = "same" if a[1] == b[1] else "DIFFER"
-            data = "same" if a[2] == b[2] else "DIFFER"
+            data = "same" if a[2] == b[2] else f"DIFFER, {largest_difference(a[2], b[2])}"
             same &= a[0] == b[0] and console == "same" and data == "same"
             print(f"| {name} | {a[0]} / {b[0]} | {console} ({len(b[1])}) | {data} ({len(b[2])}) | "
                   f"{hashlib.sha256(b[2]).hexdigest()[:16]} |")

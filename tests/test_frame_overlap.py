@@ -1,7 +1,5 @@
 """The next frame's network while this frame is finished (core/frame_overlap.py): the same answers as
 `LandmarkPipeline.process` frame after frame, through detections, lost faces and breaks in the clock."""
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
@@ -11,15 +9,8 @@ from core.frame_overlap import process_overlapped
 from core.headless import run_headless
 from core.pipeline import LandmarkPipeline
 from core.recorder import CsvRecorder
-from core.sources import VideoSource
+from core.sources import Frame, VideoSource
 from core.synthetic_video import astronaut_rgb, moving_face_frames
-
-
-@dataclass
-class Frame:
-    image: np.ndarray
-    timestamp: float
-    cut: bool = False
 
 
 def shipped_pipeline(**overrides) -> LandmarkPipeline:
@@ -33,14 +24,14 @@ def eventful_frames() -> list[Frame]:
     """A moving face that leaves (blank frames: its track is lost, the detector must find it
     again), a second face beside it for a while, a seek (time jumps back) and a reported cut."""
     moving = moving_face_frames(astronaut_rgb(), 40, (480, 360))
-    frames = [Frame(img, i / 30) for i, img in enumerate(moving[:18])]
+    shots = [(img, i / 30, False) for i, img in enumerate(moving[:18])]              # (image, time, cut)
     blank = np.full_like(moving[0], 90)
-    frames += [Frame(blank, (18 + i) / 30) for i in range(3)]
+    shots += [(blank, (18 + i) / 30, False) for i in range(3)]
     two = [np.hstack([img[:, 120:360], img[:, 120:360]]) for img in moving[18:30]]
-    frames += [Frame(img, (21 + i) / 30) for i, img in enumerate(two)]
-    frames += [Frame(img, (5 + i) / 30) for i, img in enumerate(moving[30:36])]      # time went back
-    frames += [Frame(img, (11 + i) / 30, cut=i == 0) for i, img in enumerate(moving[36:40])]
-    return frames
+    shots += [(img, (21 + i) / 30, False) for i, img in enumerate(two)]
+    shots += [(img, (5 + i) / 30, False) for i, img in enumerate(moving[30:36])]       # time went back
+    shots += [(img, (11 + i) / 30, i == 0) for i, img in enumerate(moving[36:40])]
+    return [Frame(img, i, t, "eventful.mp4", cut=cut) for i, (img, t, cut) in enumerate(shots)]
 
 
 def same_faces(a, b) -> None:

@@ -13,8 +13,9 @@ its ratio to the shipped small model's shape measured in the same run. int8
 is left out on purpose: quantised from random weights, the MobileNetV2 small
 shape ran 1.3x slower than that model's own trained int8 file in the same
 run, so int8 time does depend on the weights here and only a trained
-candidate can be timed for it (and no shipped model runs int8 since round 16). This chooses what is worth training for the speed issue; it
-says nothing of accuracy, which only training and the steering set can tell
+candidate can be timed for it (and no shipped model runs int8 since round
+16). This chooses what is worth training for the speed issue; it says
+nothing of accuracy, which only training and the steering set can tell
 (weights/MODEL_CARD.md, the frontier).
 """
 from __future__ import annotations

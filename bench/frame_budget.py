@@ -37,7 +37,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.versus import default_video
+from bench.versus import MEDIAPIPE, default_video
 from core.config import MODEL_SIZES, PipelineConfig
 from core.eyelids import EYES_68, eye_crops
 from core.face_measures import eye_aspect_ratios, mouth_opening
@@ -130,34 +130,14 @@ def pieces(video: Path, model: str, calls: int, repeats: int) -> list[tuple[str,
         pipe.close()
 
 
-# MediaPipe's face mesh with its own tracking, as bench/versus.py runs it, with its CPU time too.
-MEDIAPIPE = """
-import sys, time, cv2
-from mediapipe.python.solutions import face_mesh
-cap = cv2.VideoCapture(sys.argv[1])
-mesh = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=False)
-ok, frame = cap.read()
-mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-n, start, cpu = 0, time.perf_counter(), time.process_time()
-while True:
-    ok, frame = cap.read()
-    if not ok:
-        break
-    mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-    n += 1
-print("RUN", (time.perf_counter() - start) / n * 1e3, (time.process_time() - cpu) / n * 1e3, n)
-"""
-
-
 def mediapipe_run(video: Path) -> tuple[float, float, int]:
     """(wall ms per frame, CPU ms per frame, frames) of MediaPipe's face mesh loop, in its own process."""
     result = subprocess.run([sys.executable, "-c", MEDIAPIPE, str(video)], capture_output=True, text=True,
                             timeout=1200)
-    found = re.search(r"RUN ([\d.]+) ([\d.]+) (\d+)", result.stdout)
+    found = re.search(r"FPS ([\d.]+) (\d+) CPU_MS ([\d.]+)", result.stdout)
     if result.returncode != 0 or not found:
         raise RuntimeError(f"MediaPipe's loop failed: {result.stderr[-500:]}")
-    return float(found.group(1)), float(found.group(2)), int(found.group(3))
+    return 1e3 / float(found.group(1)), float(found.group(3)), int(found.group(2))
 
 
 def headless_run(video: Path, model: str, serial: bool = False) -> tuple[float, float, int]:

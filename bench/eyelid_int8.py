@@ -2,9 +2,9 @@
 
     python -m bench.eyelid_int8 [--manifest cache/corpus2/manifest.jsonl]
 
-Quantises weights/eyelids.onnx statically (ONNX Runtime's QDQ int8, as
-training/export.py quantises the face networks; weights per channel and per
-tensor), calibrated on the eye crops of training faces of the corpus, then
+Quantises weights/eyelids.onnx statically (ONNX Runtime's QDQ int8, by
+training/export.py's quantize_int8, as the face networks were; weights per
+channel and per tensor), calibrated on the eye crops of training faces of the corpus, then
 prints, for each: the network's time on one face's two eyes (1 thread, best
 of rounds; alternated with fp32), and how far its lids land from the fp32
 network's on the eye crops of the validation faces (crop pixels; an eye is
@@ -14,7 +14,6 @@ network's on the eye crops of the validation faces (crop pixels; an eye is
 from __future__ import annotations
 
 import argparse
-import tempfile
 import timeit
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from core.eyelids import EYELID_MODEL, EYES_68, EyelidRefiner, eye_crops
 from core.images import read_rgb
 from core.runtimes import OnnxRuntimeRunner
 from core.threads import set_thread_counts
+from training.export import quantize_int8
 
 
 def eye_batch(manifest: Path, split: str, faces: int, refiner: EyelidRefiner) -> np.ndarray:
@@ -36,23 +36,6 @@ def eye_batch(manifest: Path, split: str, faces: int, refiner: EyelidRefiner) ->
     crops = [eye_crops(read_rgb(sample.image), np.asarray(sample.points, np.float64), refiner.crop, EYES_68)[0]
              for sample in samples]
     return np.ascontiguousarray(np.concatenate(crops).transpose(0, 3, 1, 2), dtype=np.float32)
-
-
-def quantised(calibration: np.ndarray, per_channel: bool) -> bytes:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self.items = iter([{"eyes": calibration[i:i + 2]} for i in range(0, len(calibration), 2)])
-
-        def get_next(self):
-            return next(self.items, None)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        dst = Path(tmp) / "int8.onnx"
-        quantize_static(str(EYELID_MODEL), str(dst), Reader(), quant_format=QuantFormat.QDQ,
-                        per_channel=per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-        return dst.read_bytes()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,7 +54,8 @@ def main(argv: list[str] | None = None) -> None:
           f"in its {refiner.crop.size} px crop\n")
     rows, fp32 = [], []
     for per_channel in (True, False):
-        runner = OnnxRuntimeRunner(quantised(calibration, per_channel), 1, name="int8", spinning=False)
+        int8_graph = quantize_int8(EYELID_MODEL.read_bytes(), calibration, "eyes", per_channel)
+        runner = OnnxRuntimeRunner(int8_graph, 1, name="int8", spinning=False)
         distance = np.linalg.norm(runner(validation).reshape(-1, 4, 2) - reference, axis=-1)
         int8 = []
         for _ in range(args.rounds):                     # alternated: the machine's speed drifts

@@ -29,8 +29,10 @@ from core.onnx_graph import export_onnx
 from core.weights import file_sha256, tag_export
 
 
-def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
-    """Static int8 QDQ quantisation (per-channel weights), calibrated on real face crops.
+def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray, input_name: str = "image",
+                  per_channel: bool = True) -> bytes:
+    """Static int8 QDQ quantisation (per-channel weights unless asked otherwise), calibrated on real
+    crops fed one at a time to the graph's input `input_name`.
 
     Dynamic quantisation only covers MatMul/Gemm; a convolutional network
     needs static activation ranges to gain anything.
@@ -39,7 +41,7 @@ def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
-            self.items = iter([{"image": calibration[i:i + 1]} for i in range(len(calibration))])
+            self.items = iter([{input_name: calibration[i:i + 1]} for i in range(len(calibration))])
 
         def get_next(self):
             return next(self.items, None)
@@ -47,7 +49,7 @@ def quantize_int8(onnx_bytes: bytes, calibration: np.ndarray) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "fp32.onnx", Path(tmp) / "int8.onnx"
         src.write_bytes(onnx_bytes)
-        quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+        quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         return dst.read_bytes()
 

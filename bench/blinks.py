@@ -67,9 +67,10 @@ def scores(flags: np.ndarray, closed: list[list[int]], ambiguous: list[list[int]
 
 
 def run_ours(video: Path, points: int, model: str, weights: Path | None,
-             eyelids: bool = True) -> tuple[np.ndarray, np.ndarray]:
+             eyelids: bool = True, eyelid_weights: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(blink flags, mean EAR or NaN) per frame, as the app computes them."""
     pipe = LandmarkPipeline(PipelineConfig(points=points, model=model, weights=weights, eyelids=eyelids,
+                                           eyelid_weights=eyelid_weights,
                                            smoothing=SmoothingConfig(enabled=False)))
     pipe.prepare_for_source(live=False)
     flags, ears = [], []
@@ -148,6 +149,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--weights", type=Path, help="a checkpoint instead of the shipped models")
     parser.add_argument("--eyelids", choices=("on", "off", "both"), default="both",
                         help="the eyelid network (core/eyelids.py) on, off, or a row each (default)")
+    parser.add_argument("--eyelid-weights", nargs="*", type=Path, default=[], metavar="ONNX",
+                        help="other eyelid networks (training/eyelid_net.py --export ... --to): a row each, "
+                             "beside the shipped one's")
     parser.add_argument("--ear-only", nargs="*", default=[], metavar="FILE",
                         help="more videos under --videos for the EAR comparison only (no labelled closures)")
     args = parser.parse_args(argv)
@@ -156,15 +160,18 @@ def main(argv: list[str] | None = None) -> None:
           "flagged runs | event precision | event recall | frame precision | frame recall |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     models = [(f"weights {args.weights.name}", "default")] if args.weights else [(m, m) for m in args.model]
-    switches = {"on": [True], "off": [False], "both": [False, True]}[args.eyelids]
-    models = [(f"{name} + eyelid net" if on else name, size, on) for name, size in models for on in switches]
+    switches = {"on": [(True, None)], "off": [(False, None)], "both": [(False, None), (True, None)]}[args.eyelids]
+    switches += [(True, path) for path in args.eyelid_weights]
+    models = [(name if not on else f"{name} + eyelid net" + (f" {path}" if path else ""), size, on, path)
+              for name, size in models for on, path in switches]
     for item in labels:
         found = sorted(args.videos.rglob(item["file"]))
         if not found:
             print(f"| {item['file']} | not found under {args.videos} |")
             continue
         reference = run_dlib(found[0])
-        rows = [(name, run_ours(found[0], args.points, size, args.weights, on)) for name, size, on in models]
+        rows = [(name, run_ours(found[0], args.points, size, args.weights, on, path))
+                for name, size, on, path in models]
         rows.append(("MediaPipe refined mesh", run_mesh(found[0])))
         for name, (flags, ears) in rows + [("dlib", reference)]:
             slope, r, both = slope_and_r(ears, reference[1])

@@ -164,6 +164,7 @@ class PipelineConfig:
     # A second look at each eye (core/eyelids.py): the lids from a small network on the eye's own
     # crop, for eye openness and blinks that follow the lids (bench/blinks.py; README, Blinks).
     eyelids: bool = True
+    eyelid_weights: Path | None = None      # None: the shipped weights/eyelids.onnx
     # Test-time mirroring (core/mirror_test.py): each face also run mirrored and the heatmaps
     # averaged, twice the network per face for ~5% less error (README, Weights). None: the
     # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).

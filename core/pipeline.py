@@ -16,7 +16,7 @@ import numpy as np
 from core.clock import ClockWatch
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
-from core.eyelids import EyelidRefiner
+from core.eyelids import EYELID_MODEL, EyelidRefiner
 from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
@@ -88,7 +88,7 @@ class LandmarkPipeline:
         if config.mirrors():
             runner = MirrorAveragingRunner(runner, layout_for(config.points))
         self.predictor = LandmarkPredictor(model_config, runner)
-        self.eyelids = EyelidRefiner() if config.eyelids else None
+        self.eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:

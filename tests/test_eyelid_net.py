@@ -68,3 +68,31 @@ def test_the_pipeline_uses_it_by_default_and_it_can_be_turned_off(astronaut):
     assert not np.allclose(a.raw_points[lids], b.raw_points[lids])
     assert np.allclose(np.delete(a.raw_points, lids, axis=0), np.delete(b.raw_points, lids, axis=0))
     on.close(), off.close()
+
+
+def test_another_eyelid_network_runs_where_the_config_points(astronaut, tmp_path):
+    """A smaller eyelid network (another crop size and width, as `training.eyelid_net --crop-size --width`
+    trains) exported with `--to` runs in the pipeline through `PipelineConfig.eyelid_weights`, crop
+    geometry read from its own metadata; the shipped one stays the default."""
+    import torch
+
+    from training.eyelid_net import EyelidNet, export, save
+    torch.manual_seed(0)
+    net = EyelidNet(EyeCropConfig(size=32), width=8).eval()
+    save(net, tmp_path / "small.pt", {"epoch": 0})
+    onnx_path = export(tmp_path / "small.pt", tmp_path / "small_eyelids.onnx")
+    assert onnx_path.exists() and (tmp_path / "small_eyelids.pt").exists()
+    other = LandmarkPipeline(PipelineConfig(detector_range="full", eyelid_weights=onnx_path))
+    shipped = LandmarkPipeline(PipelineConfig(detector_range="full"))
+    assert other.eyelids.crop.size == 32 and shipped.eyelids.crop.size == 64
+    a, b = other.process(astronaut, still=True).faces[0], shipped.process(astronaut, still=True).faces[0]
+    lids = [i for _, _, group in EYES_68 for i in group]
+    assert not np.allclose(a.raw_points[lids], b.raw_points[lids], atol=0.5)   # an untrained net's lids
+    assert np.allclose(np.delete(a.raw_points, lids, axis=0), np.delete(b.raw_points, lids, axis=0))
+    other.close(), shipped.close()
+
+
+def test_the_trainer_refuses_a_crop_its_four_stages_cannot_halve():
+    from training.eyelid_net import main
+    with pytest.raises(SystemExit):
+        main(["--data", "unused.jsonl", "--out", "unused", "--crop-size", "40"])

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -229,22 +229,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", help="eyelid-labelled manifest (training/eyelid_labels.py)")
     parser.add_argument("--out", help="run folder")
     parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--width", type=int, default=32, help="channels of the second stage (the others scale with it)")
+    parser.add_argument("--crop-size", type=int, default=EyeCropConfig.size,
+                        help="eye crop side in pixels (a multiple of 16)")
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--exclude", nargs="*", default=[], metavar="TEXT",
                         help="leave out training faces whose image path or person contains TEXT, any case (a bench video held out)")
     parser.add_argument("--export", type=Path, metavar="CHECKPOINT", help="write weights/eyelids.onnx from it")
+    parser.add_argument("--to", type=Path, default=EYELID_MODEL, help="where --export writes (and the .pt beside it)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.export:
-        log.info("wrote %s", export(args.export))
+        log.info("wrote %s", export(args.export, args.to))
         return
     if not args.data or not args.out:
         parser.error("--data and --out are needed to train")
+    if args.crop_size < 16 or args.crop_size % 16:
+        parser.error(f"--crop-size must be a multiple of 16 (four stride-2 stages), not {args.crop_size}")
     train(EyelidTrainConfig(args.data, args.out, args.epochs, lr=args.lr, width=args.width, seed=args.seed,
-                            threads=args.threads, exclude=tuple(args.exclude)))
+                            threads=args.threads, exclude=tuple(args.exclude),
+                            crop=replace(EyeCropConfig(), size=args.crop_size)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,127 @@
+"""Why a frame's pieces cost more inside a run than alone: the face network's CPU per call after idle gaps.
+
+    python -m bench.idle_penalty [--model small] [--rounds 2] [--calls 300]
+
+`bench.frame_budget` found a headless run's work costing 1.2-1.5x the sum of its pieces timed
+alone. This isolates one cause on the face network (the shipped export, one thread, no
+spinning, as the app runs it), timing each call's CPU (`time.thread_time`, this thread only, so
+waiting is not counted) in four situations, alternated `--rounds` times:
+
+- back to back (the pieces-alone setting of `bench.frame_budget`);
+- after a sleep of 0.5 / 1 / 2 / 5 ms before each call (the thread's core idles meanwhile);
+- while another thread of this process runs Python without pause (it holds Python's lock, so
+  each call waits for the lock when it returns: the worker thread's situation in a headless run);
+- the same with `--keep-busy`: two SCHED_IDLE processes spinning, which run only on a core that
+  would otherwise idle (Linux only), to tell an idle core's cost from the work's.
+
+The table gives CPU microseconds per call (median over rounds) and the ratio to back to back. A
+call's CPU should not depend on what the core did before it; where it does, the machine (its
+virtual CPUs, caches, clock) charges for idling, and no change in our code shows up in it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+from core.config import default_weights_path
+from core.runtimes import OnnxRuntimeRunner
+from core.weights import export_path
+
+
+def call_cpu_us(runner: OnnxRuntimeRunner, batch: np.ndarray, calls: int, gap_s: float = 0.0) -> float:
+    """Mean CPU microseconds of this thread per call, after `gap_s` of sleep before each."""
+    total = 0.0
+    for _ in range(calls):
+        if gap_s:
+            time.sleep(gap_s)
+        start = time.thread_time()
+        runner(batch)
+        total += time.thread_time() - start
+    return total / calls * 1e6
+
+
+def with_busy_thread(measure) -> float:
+    """`measure()` while another thread of this process runs Python (holding the lock) throughout."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            x = 0
+            while x < 200:
+                x += 1
+
+    thread = threading.Thread(target=spin, daemon=True)
+    thread.start()
+    time.sleep(0.1)
+    try:
+        return measure()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def start_idle_spinners() -> list[subprocess.Popen]:
+    """One SCHED_IDLE spinning process per core: they take only time no other thread wants."""
+    spinners = []
+    for _ in range(os.cpu_count() or 1):
+        spinners.append(subprocess.Popen([sys.executable, "-c",
+                                          "import os; os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+                                          "while True: pass"]))
+    time.sleep(0.3)
+    return spinners
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="small", choices=("default", "small", "accurate"))
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--keep-busy", action="store_true",
+                        help="also every row again with SCHED_IDLE spinners keeping the cores from idling")
+    args = parser.parse_args(argv)
+    path = export_path(default_weights_path(68, args.model), ".onnx")
+    runner = OnnxRuntimeRunner(path.read_bytes(), 1, spinning=False)
+    size = {"default": 128, "small": 96, "accurate": 192}[args.model]
+    batch = np.random.default_rng(0).uniform(0, 255, (1, 3, size, size)).astype(np.float32)
+    call_cpu_us(runner, batch, 50)                                         # warm-up
+    rows = {"back to back": lambda: call_cpu_us(runner, batch, args.calls)}
+    for gap_ms in (0.5, 1.0, 2.0, 5.0):
+        rows[f"{gap_ms:g} ms sleep before each call"] = \
+            lambda g=gap_ms / 1e3: call_cpu_us(runner, batch, args.calls, g)
+    rows["another thread running Python meanwhile"] = \
+        lambda: with_busy_thread(lambda: call_cpu_us(runner, batch, args.calls))
+    settings = [False, True] if args.keep_busy and hasattr(os, "SCHED_IDLE") else [False]
+    results: dict[tuple[str, bool], list[float]] = {(r, b): [] for r in rows for b in settings}
+    for _ in range(args.rounds):
+        for busy in settings:
+            spinners = start_idle_spinners() if busy else []
+            try:
+                for label, measure in rows.items():
+                    results[(label, busy)].append(measure())
+            finally:
+                for p in spinners:
+                    p.kill()
+                    p.wait()
+    print(f"{path.name}, 1 thread, {args.calls} calls a row, {args.rounds} rounds alternated; "
+          f"CPU us per call (this thread), median of rounds")
+    head = "| before each call | CPU us | x back to back |" + \
+           (" with idle spinners: CPU us | x back to back |" if len(settings) > 1 else "")
+    print(head + "\n" + "|---" * (head.count("|") - 1) + "|")
+    base = {b: statistics.median(results[("back to back", b)]) for b in settings}
+    for label in rows:
+        cells = []
+        for busy in settings:
+            value = statistics.median(results[(label, busy)])
+            cells += [f"{value:.0f}", f"{value / base[busy]:.2f}"]
+        print(f"| {label} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

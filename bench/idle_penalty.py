@@ -8,6 +8,9 @@ spinning, as the app runs it), timing each call's CPU (`time.thread_time`, this 
 waiting is not counted) in four situations, alternated `--rounds` times:
 
 - back to back (the pieces-alone setting of `bench.frame_budget`);
+- with a frame's other work between calls in the same thread (the eyelid network on two eyes, a
+  640x360 frame's colour conversion and blur, the heatmap decode): what the caches lose to it;
+- while a video is decoded in another process (FFmpeg through OpenCV, its own threads);
 - after a sleep of 0.5 / 1 / 2 / 5 ms before each call (the thread's core idles meanwhile);
 - while another thread of this process runs Python without pause (it holds Python's lock, so
   each call waits for the lock when it returns: the worker thread's situation in a headless run);
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -35,16 +39,56 @@ from core.runtimes import OnnxRuntimeRunner
 from core.weights import export_path
 
 
-def call_cpu_us(runner: OnnxRuntimeRunner, batch: np.ndarray, calls: int, gap_s: float = 0.0) -> float:
-    """Mean CPU microseconds of this thread per call, after `gap_s` of sleep before each."""
+def call_cpu_us(runner: OnnxRuntimeRunner, batch: np.ndarray, calls: int, gap_s: float = 0.0,
+                between=None) -> float:
+    """Mean CPU microseconds of this thread per call, after `gap_s` of sleep before each, or
+    `between(heatmaps)` run after each (not counted)."""
     total = 0.0
     for _ in range(calls):
         if gap_s:
             time.sleep(gap_s)
         start = time.thread_time()
-        runner(batch)
+        heatmaps = runner(batch)
         total += time.thread_time() - start
+        if between is not None:
+            between(heatmaps)
     return total / calls * 1e6
+
+
+def frame_work():
+    """A frame's other work, as a callable run between network calls: eyelids, colour, blur, decode."""
+    import cv2
+
+    from core.eyelids import EyelidRefiner
+    from core.heatmap import decode_heatmaps
+    eyelids = EyelidRefiner()
+    rng = np.random.default_rng(1)
+    eyes = rng.uniform(0, 255, (2, 3, eyelids.crop.size, eyelids.crop.size)).astype(np.float32)
+    frame = rng.integers(0, 256, (360, 640, 3), dtype=np.uint8)
+
+    def work(heatmaps: np.ndarray) -> None:
+        eyelids.runner(eyes)
+        cv2.GaussianBlur(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB), (5, 5), 1.0)
+        decode_heatmaps(heatmaps)
+    return work
+
+
+def with_video_decoding(measure, video: Path | None) -> float:
+    """`measure()` while another process decodes `video` over and over (a synthetic clip if None)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        if video is None:
+            from core.synthetic_video import make_face_video
+            video = make_face_video(Path(tmp) / "clip.mp4")
+        code = ("import cv2, sys\nwhile True:\n cap = cv2.VideoCapture(sys.argv[1])\n"
+                " while True:\n  ok, f = cap.read()\n  if not ok: break\n  cv2.cvtColor(f, cv2.COLOR_BGR2RGB)\n")
+        decoder = subprocess.Popen([sys.executable, "-c", code, str(video)])
+        time.sleep(0.5)
+        try:
+            return measure()
+        finally:
+            decoder.kill()
+            decoder.wait()
 
 
 def with_busy_thread(measure) -> float:
@@ -83,6 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="small", choices=("default", "small", "accurate"))
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--video", type=Path, help="the video decoded beside it (default: a synthetic clip)")
     parser.add_argument("--keep-busy", action="store_true",
                         help="also every row again with SCHED_IDLE spinners keeping the cores from idling")
     args = parser.parse_args(argv)
@@ -91,7 +136,11 @@ def main(argv: list[str] | None = None) -> None:
     size = {"default": 128, "small": 96, "accurate": 192}[args.model]
     batch = np.random.default_rng(0).uniform(0, 255, (1, 3, size, size)).astype(np.float32)
     call_cpu_us(runner, batch, 50)                                         # warm-up
-    rows = {"back to back": lambda: call_cpu_us(runner, batch, args.calls)}
+    work = frame_work()
+    rows = {"back to back": lambda: call_cpu_us(runner, batch, args.calls),
+            "eyelids, colour, blur, decode between calls": lambda: call_cpu_us(runner, batch, args.calls, between=work),
+            "a video decoded in another process meanwhile":
+                lambda: with_video_decoding(lambda: call_cpu_us(runner, batch, args.calls), args.video)}
     for gap_ms in (0.5, 1.0, 2.0, 5.0):
         rows[f"{gap_ms:g} ms sleep before each call"] = \
             lambda g=gap_ms / 1e3: call_cpu_us(runner, batch, args.calls, g)

@@ -28,9 +28,12 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -73,26 +76,35 @@ def frame_work():
     return work
 
 
-def with_video_decoding(measure, video: Path | None) -> float:
-    """`measure()` while another process decodes `video` over and over (a synthetic clip if None)."""
-    import tempfile
-    with tempfile.TemporaryDirectory() as tmp:
-        if video is None:
-            from core.synthetic_video import make_face_video
-            video = make_face_video(Path(tmp) / "clip.mp4")
-        code = ("import cv2, sys\nwhile True:\n cap = cv2.VideoCapture(sys.argv[1])\n"
-                " while True:\n  ok, f = cap.read()\n  if not ok: break\n  cv2.cvtColor(f, cv2.COLOR_BGR2RGB)\n")
-        decoder = subprocess.Popen([sys.executable, "-c", code, str(video)])
-        time.sleep(0.5)
-        try:
-            return measure()
-        finally:
-            decoder.kill()
-            decoder.wait()
+@contextmanager
+def processes_running(commands: list[list[str]], settle_s: float = 0.3) -> Iterator[None]:
+    """Other processes running (started, given `settle_s` to get going), killed on leaving."""
+    running = [subprocess.Popen(command) for command in commands]
+    time.sleep(settle_s)
+    try:
+        yield
+    finally:
+        for process in running:
+            process.kill()
+            process.wait()
 
 
-def with_busy_thread(measure) -> float:
-    """`measure()` while another thread of this process runs Python (holding the lock) throughout."""
+def decoding_command(video: Path) -> list[str]:
+    """A process that decodes `video` (and converts each frame to RGB) over and over."""
+    code = ("import cv2, sys\nwhile True:\n cap = cv2.VideoCapture(sys.argv[1])\n"
+            " while True:\n  ok, f = cap.read()\n  if not ok: break\n  cv2.cvtColor(f, cv2.COLOR_BGR2RGB)\n")
+    return [sys.executable, "-c", code, str(video)]
+
+
+def idle_spinner_commands() -> list[list[str]]:
+    """One SCHED_IDLE spinning process per core: they take only time no other thread wants."""
+    code = "import os; os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\nwhile True: pass"
+    return [[sys.executable, "-c", code] for _ in range(os.cpu_count() or 1)]
+
+
+@contextmanager
+def python_thread_running() -> Iterator[None]:
+    """Another thread of this process running Python (so holding its lock) throughout."""
     stop = threading.Event()
 
     def spin() -> None:
@@ -105,21 +117,15 @@ def with_busy_thread(measure) -> float:
     thread.start()
     time.sleep(0.1)
     try:
-        return measure()
+        yield
     finally:
         stop.set()
         thread.join()
 
 
-def start_idle_spinners() -> list[subprocess.Popen]:
-    """One SCHED_IDLE spinning process per core: they take only time no other thread wants."""
-    spinners = []
-    for _ in range(os.cpu_count() or 1):
-        spinners.append(subprocess.Popen([sys.executable, "-c",
-                                          "import os; os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
-                                          "while True: pass"]))
-    time.sleep(0.3)
-    return spinners
+def measured_while(context, measure) -> float:
+    with context:
+        return measure()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -137,27 +143,29 @@ def main(argv: list[str] | None = None) -> None:
     batch = np.random.default_rng(0).uniform(0, 255, (1, 3, size, size)).astype(np.float32)
     call_cpu_us(runner, batch, 50)                                         # warm-up
     work = frame_work()
+    tmp = tempfile.TemporaryDirectory()
+    video = args.video
+    if video is None:
+        from core.synthetic_video import make_face_video
+        video = make_face_video(Path(tmp.name) / "clip.mp4")
     rows = {"back to back": lambda: call_cpu_us(runner, batch, args.calls),
             "eyelids, colour, blur, decode between calls": lambda: call_cpu_us(runner, batch, args.calls, between=work),
             "a video decoded in another process meanwhile":
-                lambda: with_video_decoding(lambda: call_cpu_us(runner, batch, args.calls), args.video)}
+                lambda: measured_while(processes_running([decoding_command(video)], 0.5),
+                                       lambda: call_cpu_us(runner, batch, args.calls))}
     for gap_ms in (0.5, 1.0, 2.0, 5.0):
         rows[f"{gap_ms:g} ms sleep before each call"] = \
             lambda g=gap_ms / 1e3: call_cpu_us(runner, batch, args.calls, g)
     rows["another thread running Python meanwhile"] = \
-        lambda: with_busy_thread(lambda: call_cpu_us(runner, batch, args.calls))
+        lambda: measured_while(python_thread_running(), lambda: call_cpu_us(runner, batch, args.calls))
     settings = [False, True] if args.keep_busy and hasattr(os, "SCHED_IDLE") else [False]
     results: dict[tuple[str, bool], list[float]] = {(r, b): [] for r in rows for b in settings}
-    for _ in range(args.rounds):
-        for busy in settings:
-            spinners = start_idle_spinners() if busy else []
-            try:
-                for label, measure in rows.items():
-                    results[(label, busy)].append(measure())
-            finally:
-                for p in spinners:
-                    p.kill()
-                    p.wait()
+    with tmp:
+        for _ in range(args.rounds):
+            for busy in settings:
+                with processes_running(idle_spinner_commands() if busy else [], 0.3 if busy else 0.0):
+                    for label, measure in rows.items():
+                        results[(label, busy)].append(measure())
     print(f"{path.name}, 1 thread, {args.calls} calls a row, {args.rounds} rounds alternated; "
           f"CPU us per call (this thread), median of rounds")
     head = "| before each call | CPU us | x back to back |" + \

@@ -3,7 +3,7 @@
     python -m bench.eyelid_nets runs/eyelids_w16/eyelids.onnx runs/eyelids_w16_c48/eyelids.onnx ...
 
 Each network (`training.eyelid_net --export CHECKPOINT --to PATH`) as the app runs it (ONNX
-Runtime, 1 thread, no spinning), on the two eyes of real validation faces of the corpus cropped at
+Runtime, 1 thread, no spinning), on the two eyes of a real validation face of the corpus cropped at
 its own crop size: the time of one face's two eye crops (`eye_crops`) and of the network on them,
 best of `--repeat` in each of `--rounds` alternated rounds. How well each places the lids is
 `python -m bench.blinks --eyelid-weights ...` (EAR against dlib's and blinks on labelled videos).
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.eyelid_int8 import eye_batch
 from core.eyelids import EYELID_MODEL, EYES_68, EyelidRefiner, eye_crops
 from core.images import read_rgb
 from core.threads import set_thread_counts
@@ -36,7 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     from training.datasets import load_samples
     sample = load_samples(str(args.manifest), "val")[0]
     rgb, points = read_rgb(sample.image), np.asarray(sample.points, np.float64)
-    batches = [eye_batch(args.manifest, "val", 1, r)[:2].copy() for r in refiners]
+    batches = [np.ascontiguousarray(eye_crops(rgb, points, r.crop, EYES_68)[0].transpose(0, 3, 1, 2), dtype=np.float32)
+               for r in refiners]                     # the same face's two eyes, at each network's crop size
     crop_us = {p: [] for p in paths}
     net_us = {p: [] for p in paths}
     for _ in range(args.rounds):                          # alternated: the machine's speed drifts

@@ -5,7 +5,7 @@
 `bench.frame_budget` found a headless run's work costing 1.2-1.5x the sum of its pieces timed
 alone. This isolates one cause on the face network (the shipped export, one thread, no
 spinning, as the app runs it), timing each call's CPU (`time.thread_time`, this thread only, so
-waiting is not counted) in four situations, alternated `--rounds` times:
+waiting is not counted) in these situations, alternated `--rounds` times:
 
 - back to back (the pieces-alone setting of `bench.frame_budget`);
 - with a frame's other work between calls in the same thread (the eyelid network on two eyes, a
@@ -14,7 +14,7 @@ waiting is not counted) in four situations, alternated `--rounds` times:
 - after a sleep of 0.5 / 1 / 2 / 5 ms before each call (the thread's core idles meanwhile);
 - while another thread of this process runs Python without pause (it holds Python's lock, so
   each call waits for the lock when it returns: the worker thread's situation in a headless run);
-- the same with `--keep-busy`: two SCHED_IDLE processes spinning, which run only on a core that
+- each again with `--keep-busy`: a SCHED_IDLE process per core spinning, which runs only on a core that
   would otherwise idle (Linux only), to tell an idle core's cost from the work's.
 
 The table gives CPU microseconds per call (median over rounds) and the ratio to back to back. A
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     path = export_path(default_weights_path(68, args.model), ".onnx")
     runner = OnnxRuntimeRunner(path.read_bytes(), 1, spinning=False)
-    size = {"default": 128, "small": 96, "accurate": 192}[args.model]
+    size = runner.session.get_inputs()[0].shape[-1]                        # the graph's square input side
     batch = np.random.default_rng(0).uniform(0, 255, (1, 3, size, size)).astype(np.float32)
     call_cpu_us(runner, batch, 50)                                         # warm-up
     work = frame_work()

@@ -20,7 +20,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--crop-size must be a multiple of 16 (four stride-2 stages), not {args.crop_size}")
     train(EyelidTrainConfig(args.data, args.out, args.epochs, lr=args.lr, width=args.width, seed=args.seed,
                             threads=args.threads, exclude=tuple(args.exclude),
-                            crop=replace(EyeCropConfig(), size=args.crop_size)))
+                            crop=EyeCropConfig(size=args.crop_size)))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 
 A network's time does not depend on its weights, so each candidate shape
 (encoder: MobileNetV2 at a width, or MediaPipe's face-mesh trunk as in the
-accurate model; input size; deconvolution channels) is built with random
+accurate model, with its PReLUs or with ReLUs; input size; deconvolution
+channels) is built with random
 weights, exported to fp32 ONNX the way the shipped models are and timed on
 ONNX Runtime with the app's settings (its thread count, no spinning, all
 graph optimisations), all candidates in alternation for `--rounds` rounds of
@@ -30,7 +31,8 @@ from core.config import ModelConfig
 from core.runtimes import OnnxRuntimeRunner
 from core.threads import default_model_threads
 
-# (label, encoder, width, input px, deconvolution channels); the first three are the shipped shapes.
+# (label, encoder, width, input px, deconvolution channels[, the face-mesh trunk's activation: "prelu" if
+# not given]); the first three are the shipped shapes.
 CANDIDATES = (
     ("default (shipped): face-mesh trunk, 128 px, deconv 32", "face_mesh", 1.0, 128, 32),
     ("small (shipped): face-mesh trunk, 96 px, deconv 32", "face_mesh", 1.0, 96, 32),
@@ -51,18 +53,22 @@ CANDIDATES = (
     ("face-mesh trunk, 128 px, deconv 64 (the default in rounds 13-14)", "face_mesh", 1.0, 128, 64),
     ("face-mesh trunk, 96 px, deconv 16", "face_mesh", 1.0, 96, 16),
     ("face-mesh trunk, 64 px, deconv 32", "face_mesh", 1.0, 64, 32),
+    ("face-mesh trunk with ReLU, 128 px, deconv 32", "face_mesh", 1.0, 128, 32, "relu"),
+    ("face-mesh trunk with ReLU, 96 px, deconv 32", "face_mesh", 1.0, 96, 32, "relu"),
 )
 REFERENCE = "small (shipped): face-mesh trunk, 96 px, deconv 32"
 
 
-def candidate_export(encoder: str, width: float, size: int, deconv: int, seed: int = 0) -> tuple[bytes, int]:
+def candidate_export(encoder: str, width: float, size: int, deconv: int, activation: str = "prelu",
+                     seed: int = 0) -> tuple[bytes, int]:
     """(fp32 ONNX, parameters) of one shape with random weights."""
     import torch
 
     from core.model import MobileFAN, count_parameters
     from core.onnx_graph import export_onnx
     torch.manual_seed(seed)
-    model = MobileFAN(ModelConfig(encoder=encoder, width=width, input_size=size, deconv_channels=deconv)).eval()
+    model = MobileFAN(ModelConfig(encoder=encoder, width=width, input_size=size, deconv_channels=deconv,
+                                  trunk_activation=activation)).eval()
     return export_onnx(model), count_parameters(model)
 
 
@@ -77,10 +83,10 @@ def main(argv: list[str] | None = None) -> None:
                              "is always kept: the ratios are to it)")
     args = parser.parse_args(argv)
     rows = []
-    for label, encoder, width, size, deconv in CANDIDATES:
+    for label, encoder, width, size, deconv, *activation in CANDIDATES:
         if args.only and label != REFERENCE and not any(text in label for text in args.only):
             continue
-        fp32, params = candidate_export(encoder, width, size, deconv)
+        fp32, params = candidate_export(encoder, width, size, deconv, *activation)
         crops = np.random.default_rng(1).normal(0, 1, (8, 1, 3, size, size)).astype(np.float32)
         rows.append({"label": label, "shape": (encoder, width, size, deconv), "params": params, "crops": crops,
                      "runner": OnnxRuntimeRunner(fp32, args.threads, spinning=False), "ms": []})

@@ -34,6 +34,9 @@ class ModelConfig:
     encoder: str = "mobilenetv2"
     width: float = 1.0             # MobileNetV2 width multiplier (mobilenetv2 only)
     deconv_channels: int = 128     # channels of each of the three stride-2 deconvolutions
+    # The face-mesh trunk's activation: "prelu" as MediaPipe trained it, or "relu", which ONNX Runtime
+    # fuses into the convolutions (core/face_mesh_net.FadingPReLU says how a PReLU trunk becomes one).
+    trunk_activation: str = "prelu"
     heatmap_sigma: float = 1.5     # Gaussian sigma in heatmap pixels used for training targets
     landmark_scale: float = DEFAULT_LANDMARK_SCALE   # crop side / landmark extent
 
@@ -137,6 +140,7 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
 ENCODERS = ("mobilenetv2", "face_mesh")
+TRUNK_ACTIVATIONS = ("prelu", "relu")
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,54 @@ def same_pad(x: torch.Tensor, stride: int, kernel: int = 3) -> torch.Tensor:
     return F.pad(x, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2))
 
 
+class FadingPReLU(nn.Module):
+    """A ReLU that can start as a PReLU: `relu(x) - fade * slope * relu(-x)`.
+
+    The trunk's per-channel PReLUs are ~20% of the small model's network time in ONNX Runtime,
+    which fuses a ReLU into the convolution before it but runs a PReLU as separate Mul, Relu and
+    Add nodes (core/split_prelu.py; `python -m bench.architectures`: the relu rows). A trunk built
+    with `trunk_activation="relu"` has these in its place. At `fade` 0, the default and what every
+    loaded checkpoint, evaluation and export sees, this *is* a ReLU and exports as one Relu. To
+    start such a trunk from MediaPipe's PReLU weights, training copies the wheel's slopes into
+    `slope` (`load_trunk_weights`) and lowers `fade` from 1 to 0 over its first steps
+    (training/train.py, `--relu-fade-epochs`), so the pretrained features are eased into the new
+    activation rather than cut at once. The slopes are not learned and not saved: a finished
+    ReLU trunk has no use for them, and a resumed run reads them from the wheel again."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.register_buffer("slope", torch.zeros(1, channels, 1, 1), persistent=False)
+        self.fade = 0.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fade == 0.0:
+            return torch.relu(x)
+        return torch.relu(x) - self.fade * self.slope * torch.relu(-x)
+
+
+def _activation(channels: int, kind: str) -> nn.Module:
+    return nn.PReLU(channels) if kind == "prelu" else FadingPReLU(channels)
+
+
+def set_relu_fade(module: nn.Module, fade: float) -> None:
+    """Every FadingPReLU in `module` at this fade (1: the PReLU it started from, 0: a ReLU)."""
+    for m in module.modules():
+        if isinstance(m, FadingPReLU):
+            m.fade = float(fade)
+
+
+def load_trunk_weights(trunk: "FaceMeshTrunk", state: dict[str, torch.Tensor]) -> None:
+    """Load a PReLU trunk's weights (MediaPipe's, or a checkpoint's encoder) into `trunk`. Into a
+    ReLU trunk the PReLU slopes go to its FadingPReLUs' `slope`, the rest loads as usual (strict)."""
+    state = dict(state)
+    for name, m in trunk.named_modules():
+        if isinstance(m, FadingPReLU):
+            slope = state.pop(f"{name}.weight", None)
+            if slope is not None:
+                m.slope.copy_(slope.reshape(m.slope.shape))
+    trunk.load_state_dict(state)
+
+
 class Block(nn.Module):
     """A residual depthwise-separable block; at stride 2 the shortcut is a max-pool whose
     missing channels are zeros (the graph's `channel_padding`)."""
@@ -58,14 +106,14 @@ class Block(nn.Module):
     # False once core/same_pad_conv.py has moved the stride-2 SAME padding into the convolution.
     pads_before_conv = True
 
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
+    def __init__(self, cin: int, cout: int, stride: int, activation: str = "prelu") -> None:
         super().__init__()
         self.stride, self.extra = stride, cout - cin
         # SAME padding at stride 1 is one pixel all round: the convolution's own padding (no Pad node
         # in an exported graph); at stride 2 it is uneven, so `same_pad` adds it.
         self.depthwise = nn.Conv2d(cin, cin, 3, stride, 1 if stride == 1 else 0, groups=cin)
         self.pointwise = nn.Conv2d(cin, cout, 1)
-        self.act = nn.PReLU(cout)
+        self.act = _activation(cout, activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.pointwise(self.depthwise(same_pad(x, 2) if self.stride == 2 and self.pads_before_conv else x))
@@ -78,15 +126,16 @@ class Block(nn.Module):
 
 class FaceMeshTrunk(nn.Module):
     """The shared trunk: (N, 3, S, S) RGB in [0, 1] -> (N, 128, S/32, S/32). MobileFAN's
-    `encoder="face_mesh"` (core/model.py) is this, with the wheel's weights to start from."""
+    `encoder="face_mesh"` (core/model.py) is this, with the wheel's weights to start from.
+    `activation`: "prelu" (MediaPipe's) or "relu" (FadingPReLU)."""
 
     out_channels = TRUNK_CHANNELS
 
-    def __init__(self) -> None:
+    def __init__(self, activation: str = "prelu") -> None:
         super().__init__()
         self.conv2d_1 = nn.Conv2d(3, 16, 3, 2, 0)
-        self.p_re_lu_1 = nn.PReLU(16)
-        self.trunk_blocks = nn.ModuleList(Block(cin, cout, s) for *_, cin, cout, s in _TRUNK)
+        self.p_re_lu_1 = _activation(16, activation)
+        self.trunk_blocks = nn.ModuleList(Block(cin, cout, s, activation) for *_, cin, cout, s in _TRUNK)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.p_re_lu_1(self.conv2d_1(same_pad(x, 2)))

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.config import CHECKPOINT_FORMAT_VERSION, ENCODERS, ModelConfig
+from core.config import CHECKPOINT_FORMAT_VERSION, ENCODERS, TRUNK_ACTIVATIONS, ModelConfig
 from core.face_mesh_net import FaceMeshTrunk
 from core.weights import WeightsError
 
@@ -90,8 +90,14 @@ class MobileFAN(nn.Module):
             raise ValueError(f"input_size must be a multiple of 32, got {config.input_size}")
         if config.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, got {config.encoder!r}")
+        if config.trunk_activation not in TRUNK_ACTIVATIONS:
+            raise ValueError(f"trunk_activation must be one of {', '.join(TRUNK_ACTIVATIONS)}, "
+                             f"got {config.trunk_activation!r}")
+        if config.trunk_activation != "prelu" and config.encoder != "face_mesh":
+            raise ValueError("trunk_activation applies to the face_mesh encoder only (MobileNetV2 uses ReLU6)")
         self.config = config
-        self.encoder = MobileNetV2Encoder(config.width) if config.encoder == "mobilenetv2" else FaceMeshTrunk()
+        self.encoder = MobileNetV2Encoder(config.width) if config.encoder == "mobilenetv2" else \
+            FaceMeshTrunk(config.trunk_activation)
         deconvs = []
         cin = self.encoder.out_channels
         for _ in range(3):

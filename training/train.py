@@ -39,6 +39,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from core.config import ModelConfig
+from core.face_mesh_net import load_trunk_weights, set_relu_fade
 from core.model import MobileFAN, load_checkpoint, save_checkpoint
 from core.threads import set_thread_counts
 from training.augment import AugmentConfig
@@ -68,6 +69,9 @@ class TrainConfig:
     init_encoder: str | None = None
     pretrained: bool = False         # encoder face_mesh: start from MediaPipe's trained trunk (in its wheel)
     encoder_lr_scale: float = 1.0    # the encoder's learning rate x this (0 freezes it): fine-tune a trunk gently
+    # --trunk-activation relu started from a PReLU trunk (--pretrained, --init-encoder): its slopes fade
+    # linearly to 0 over this many epochs (core/face_mesh_net.FadingPReLU); 0 cuts them at once.
+    relu_fade_epochs: float = 0.0
     fa_weight: float = 0.01          # feature-aligned distillation weight (the authors' 0.01)
     fs_weight: float = 0.01          # feature-similarity distillation weight (the authors' 0.01)
     fa_levels: tuple[int, ...] = (0, 1, 2)   # decoder stages whose features are aligned (all three, as the paper)
@@ -209,6 +213,13 @@ class TrainingRun:
         self.steps_per_epoch = cfg.epoch_size // cfg.batch_size
         self.total_steps = cfg.epochs * self.steps_per_epoch
         self.epoch, self.batch, self.elapsed, self.best = 0, 0, 0.0, float("inf")
+        self.fade_steps = round(cfg.relu_fade_epochs * self.steps_per_epoch)
+        if self.fade_steps and cfg.model.trunk_activation != "relu":
+            raise TrainingError("--relu-fade-epochs fades a PReLU trunk into a ReLU one: use it with "
+                                "--trunk-activation relu")
+        if cfg.relu_fade_epochs > cfg.epochs:
+            raise TrainingError(f"--relu-fade-epochs {cfg.relu_fade_epochs} is longer than the run ({cfg.epochs} "
+                                "epochs): its last weights would still lean on the fading slopes")
         if resume and self.state_path.exists():
             self._restore()
 
@@ -230,7 +241,7 @@ class TrainingRun:
                 raise TrainingError("--pretrained starts the face_mesh encoder from MediaPipe's weights; "
                                     "use it with --encoder face_mesh")
             from training.tflite_weights import load_face_mesh_net
-            model.encoder.load_state_dict(load_face_mesh_net().trunk.state_dict())
+            load_trunk_weights(model.encoder, load_face_mesh_net().trunk.state_dict())
         if self.cfg.init:
             start = load_checkpoint(self.cfg.init, expected_points=self.cfg.model.num_points).model
             if start.config != self.cfg.model:
@@ -244,7 +255,12 @@ class TrainingRun:
                 raise TrainingError(f"--init-encoder {self.cfg.init_encoder}: its encoder ({theirs.encoder}, width "
                                     f"{theirs.width}, {theirs.input_size} px) differs from this run's ({mine.encoder}, "
                                     f"width {mine.width}, {mine.input_size} px)")
-            model.encoder.load_state_dict(start.encoder.state_dict())
+            if theirs.trunk_activation == "relu" and mine.trunk_activation != "relu":
+                raise TrainingError(f"--init-encoder {self.cfg.init_encoder}: a ReLU trunk cannot start a PReLU one")
+            if mine.encoder == "face_mesh":
+                load_trunk_weights(model.encoder, start.encoder.state_dict())
+            else:
+                model.encoder.load_state_dict(start.encoder.state_dict())
         return model
 
     def _build_teacher(self) -> tuple[MobileFAN | None, FeatureAdapters | None]:
@@ -295,8 +311,14 @@ class TrainingRun:
                           persistent_workers=False, pin_memory=self.device.type == "cuda",
                           worker_init_fn=_single_threaded_worker, prefetch_factor=4 if cfg.workers else None)
 
+    def _fade(self, steps_done: int) -> float:
+        """The ReLU trunk's PReLU share after `steps_done` steps: 1 -> 0 over `relu_fade_epochs`."""
+        return max(0.0, 1.0 - steps_done / self.fade_steps) if self.fade_steps else 0.0
+
     def _step(self, images: torch.Tensor, points: torch.Tensor, step: int, sums: dict[str, float]) -> float:
         cfg = self.cfg
+        if self.fade_steps:
+            set_relu_fade(self.model, self._fade(step))
         images = images.to(self.device, non_blocking=True).float()
         targets = render_heatmaps(points.to(self.device, non_blocking=True),
                                   cfg.model.heatmap_size, cfg.model.heatmap_sigma)
@@ -343,16 +365,23 @@ class TrainingRun:
                           for t, s in zip(features, student_features)]
 
     def _end_epoch(self, sums: dict[str, float], steps: int) -> None:
+        # Validated as the next step would train it; while the slopes still fade, the network differs
+        # from what its checkpoint would load as (a plain ReLU trunk), so no best.pt is written.
+        fade = self._fade((self.epoch + 1) * self.steps_per_epoch)
+        set_relu_fade(self.model, fade)
         metrics = {"nme": float("nan")}
         if self.val_samples:
             row = overall(face_errors(self.model, self.val_samples), self.val_samples)
             metrics = {"nme": row["nme_person"], "nme_faces": row["nme"], "fr10": row["fr10"], "auc10": row["auc10"]}
         record = {"epoch": self.epoch + 1, "elapsed_min": round(self.elapsed / 60, 2),
+                  **({"relu_fade": round(fade, 4)} if self.fade_steps else {}),
                   **{f"loss_{k}": round(v / max(steps, 1), 5) for k, v in sums.items()},
                   **{f"val_{k}": round(v, 5) for k, v in metrics.items()}}
         log.info(json.dumps(record))
         with (self.out / "log.jsonl").open("a") as fh:
             fh.write(json.dumps(record) + "\n")
+        if fade > 0:
+            return
         if metrics["nme"] < self.best or not (self.out / "best.pt").exists():
             self.best = min(self.best, metrics["nme"])
             save_checkpoint(self.model, self.out / "best.pt", meta={

@@ -43,7 +43,6 @@ from core.config import MODEL_SIZES, PipelineConfig
 from core.eyelids import EYES_68, eye_crops
 from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.headless import open_run, run_headless
-from core.heatmap import decode_heatmaps
 from core.read_ahead import READ_AHEAD_FRAMES
 from core.pipeline import LandmarkPipeline
 from core.recorder import CsvRecorder
@@ -90,8 +89,8 @@ def pieces(video: Path, model: str, calls: int, repeats: int) -> list[tuple[str,
         track, predictor = pipe.tracker.tracks[0], pipe.predictor
         crops = [track.crop]
         patches = predictor.crops(rgb, crops)
-        heatmaps = predictor.heatmaps(patches)
-        points = predictor.decode(heatmaps, crops)[0].points
+        located = predictor.locate(patches)
+        points = predictor.to_frame(*located, crops)[0].points
         camera = pipe.config.camera.for_frame(rgb.shape[1], rgb.shape[0])
         eye_patches, _ = eye_crops(rgb, points, pipe.eyelids.crop, EYES_68) if pipe.eyelids else (None, None)
         eye_batch = np.ascontiguousarray(eye_patches.transpose(0, 3, 1, 2), dtype=np.float32) \
@@ -103,8 +102,9 @@ def pieces(video: Path, model: str, calls: int, repeats: int) -> list[tuple[str,
             (f"detector (full range), once in {every} frames",
              best_us(lambda: pipe.detector.detect(rgb), max(calls // 20, 5), repeats) / every, True),
             ("face crop (warp)", best_us(lambda: predictor.crops(rgb, crops), calls, repeats), True),
-            ("face network (ORT)", best_us(lambda: predictor.heatmaps(patches), calls, repeats), True),
-            ("heatmap decode + to frame", best_us(lambda: predictor.decode(heatmaps, crops), calls, repeats), True),
+            ("face network + heatmap decode (ORT: the decode in its graph, as the app runs it)",
+             best_us(lambda: predictor.locate(patches), calls, repeats), True),
+            ("landmarks to the frame", best_us(lambda: predictor.to_frame(*located, crops), calls, repeats), True),
             ("next crop (tracker.follow)", best_us(lambda: pipe.tracker.follow(track, points), calls, repeats), True),
         ]
         if pipe.eyelids is not None:

@@ -183,6 +183,10 @@ class PipelineConfig:
     # Headless, a video file: the next frame's face network runs in a worker thread while this frame's
     # eyelids, smoothing, measures and CSV row are done (core/frame_overlap.py; the same answers).
     overlap_frames: bool = True
+    # ONNX Runtime decodes the heatmaps inside the network's graph (core/heatmap_graph.py): the same
+    # points, one call, no heatmaps copied out (`python -m bench.decode_in_graph`). Not with test-time
+    # mirroring, which averages the heatmaps themselves; other back-ends decode in numpy either way.
+    decode_in_graph: bool = True
     # Inference back-end (core/runtimes.py). "auto": the export shipped beside the weights decides:
     # fp32 ONNX Runtime for every shipped model (int8 gained nothing on the face-mesh trunk they all
     # share since round 16; weights/MODEL_CARD.md, Rounds 13 and 16); int8 where a .int8.onnx ships.
@@ -203,6 +207,9 @@ class PipelineConfig:
 
     def mirrors(self) -> bool:
         return self.model in MIRRORED_MODELS if self.mirror is None else self.mirror
+
+    def decodes_in_graph(self) -> bool:
+        return self.decode_in_graph and not self.mirrors()
 
     def weights_path(self) -> Path:
         return Path(self.weights) if self.weights else default_weights_path(self.points, self.model)

@@ -24,6 +24,10 @@ class MirrorAveragingRunner:
     """A HeatmapRunner that runs `runner` on the batch and on its mirror image in one call,
     and returns the mean of the direct heatmaps and the mirrored ones flipped back."""
 
+    # Mirroring averages heatmaps, so they must come out of the graph: never the wrapped runner's
+    # decoding in its graph (which `__getattr__` would otherwise hand on).
+    decodes_in_graph = False
+
     def __init__(self, runner: HeatmapRunner, layout: Layout) -> None:
         self.runner = runner
         self.permutation = np.asarray(layout.flip_permutation)

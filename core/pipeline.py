@@ -72,7 +72,8 @@ class LandmarkPipeline:
         if model is None:
             try:
                 runner, model_config = open_runner(config.weights_path(), config.runtime, config.num_threads,
-                                                   expected_points=config.points, spinning=config.ort_spinning)
+                                                   expected_points=config.points, spinning=config.ort_spinning,
+                                                   decode_in_graph=config.decodes_in_graph())
             except WeightsError as exc:
                 if config.weights is not None:
                     raise
@@ -80,7 +81,8 @@ class LandmarkPipeline:
         else:
             from core.torch_runners import make_runner
             runner, model_config = make_runner(model, config.runtime, config.num_threads,
-                                               spinning=config.ort_spinning), model.config
+                                               spinning=config.ort_spinning,
+                                               decode_in_graph=config.decodes_in_graph()), model.config
         if model_config.num_points != config.points:
             raise ValueError(f"model predicts {model_config.num_points} points, config asks for {config.points}")
         set_thread_counts(config.num_threads)           # after the runner: torch is loaded only if it needs it
@@ -121,7 +123,7 @@ class LandmarkPipeline:
     def warm_up(self) -> None:
         """Run the network once: a runtime's first call allocates and plans (tens of ms)."""
         size = self.model_config.input_size
-        self.predictor.heatmaps(np.zeros((1, size, size, 3), np.uint8))
+        self.predictor.locate(np.zeros((1, size, size, 3), np.uint8))
 
     def reset(self) -> None:
         """Forget all tracks (and their filters) and the clock: a new source."""
@@ -202,9 +204,9 @@ class LandmarkPipeline:
         crops = [t.crop for t in tracks]
         patches = self.predictor.crops(rgb, crops)
         t2 = time.perf_counter()
-        heatmaps = self.predictor.heatmaps(patches)
+        points, scores = self.predictor.locate(patches)     # the decoding too, when it runs in the graph
         t3 = time.perf_counter()
-        predictions = self.predictor.decode(heatmaps, crops)
+        predictions = self.predictor.to_frame(points, scores, crops)
         if self.config.second_pass:
             # A face framed by the detector (a photo, a new track) is framed less well than one
             # framed by landmarks: predict again from a crop framed by the first answer.

@@ -45,17 +45,36 @@ class LandmarkPredictor:
         if len(patches) == 0:
             n, s = self.config.num_points, self.config.heatmap_size
             return np.zeros((0, n, s, s), np.float32)
-        return self.runner(np.ascontiguousarray(patches.transpose(0, 3, 1, 2), dtype=np.float32))
+        return self.runner(_network_input(patches))
+
+    def locate(self, patches: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The faces' landmarks in heatmap pixels (F, N, 2) and their peak scores (F, N): decoded in
+        the runner's own graph when it can (core/heatmap_graph.py: one call, no heatmaps copied
+        out), else from its heatmaps here (core/heatmap.py). The same numbers either way."""
+        if len(patches) and getattr(self.runner, "decodes_in_graph", False):
+            found = self.runner.decoded(_network_input(patches))
+            return found[..., :2], found[..., 2]
+        return decode_heatmaps(self.heatmaps(patches))
+
+    def to_frame(self, points: np.ndarray, scores: np.ndarray, crops: list[Crop]) -> list[Prediction]:
+        """Heatmap-pixel landmarks of each crop -> frame pixels."""
+        size, hm = self.config.input_size, self.config.heatmap_size
+        in_crop = heatmap_to_input(points, size, hm)
+        return [Prediction(apply_affine(crop.inverse_matrix(size), pts).astype(np.float32), s)
+                for crop, pts, s in zip(crops, in_crop, scores)]
 
     def decode(self, heatmaps: np.ndarray, crops: list[Crop]) -> list[Prediction]:
         """All faces' heatmaps decoded in one vectorised call, then mapped back to the frame."""
         if not crops:
             return []
-        size, hm = self.config.input_size, self.config.heatmap_size
-        points, scores = decode_heatmaps(heatmaps)                       # (F, N, 2), (F, N)
-        in_crop = heatmap_to_input(points, size, hm)
-        return [Prediction(apply_affine(crop.inverse_matrix(size), pts).astype(np.float32), s)
-                for crop, pts, s in zip(crops, in_crop, scores)]
+        return self.to_frame(*decode_heatmaps(heatmaps), crops)           # (F, N, 2), (F, N)
 
     def predict(self, rgb: np.ndarray, crops: list[Crop]) -> list[Prediction]:
-        return self.decode(self.heatmaps(self.crops(rgb, crops)), crops)
+        if not crops:
+            return []
+        return self.to_frame(*self.locate(self.crops(rgb, crops)), crops)
+
+
+def _network_input(patches: np.ndarray) -> np.ndarray:
+    """(F, S, S, 3) uint8 RGB crops -> the (F, 3, S, S) float32 batch every runner takes."""
+    return np.ascontiguousarray(patches.transpose(0, 3, 1, 2), dtype=np.float32)

@@ -13,6 +13,11 @@ one runs.
 - auto (default):   whichever export ships beside the weights: int8 if there is one, else fp32
                     (every shipped model ships fp32 only: int8 was no faster on their face-mesh trunk)
 
+An ONNX Runtime runner opened with `decode_heatmap_size` also decodes the heatmaps inside its
+graph (core/heatmap_graph.py): its `decoded(batch)` gives (N, points, 3) x, y in heatmap pixels
+and peak scores, the numbers core/heatmap.decode_heatmaps gives, in one call
+(`decodes_in_graph` says whether a runner can; LandmarkPredictor asks).
+
 `open_runner` takes the ONNX Runtime back-ends from the exports beside the
 checkpoint (core/weights.py), reading the model's config from the export
 itself: no torch is imported. Only `torch`/`torchscript`, or a checkpoint
@@ -27,7 +32,7 @@ import numpy as np
 
 from core.config import RUNTIMES, ModelConfig
 from core.errors import MobileFANError
-from core.weights import export_config, export_path
+from core.weights import export_config, export_path, onnx_metadata
 
 
 class HeatmapRunner(Protocol):
@@ -46,16 +51,23 @@ def check_runtime(runtime: str) -> None:
 
 
 class OnnxRuntimeRunner:
-    def __init__(self, onnx_bytes: bytes, threads: int, name: str = "onnxruntime", spinning: bool = True) -> None:
+    def __init__(self, onnx_bytes: bytes, threads: int, name: str = "onnxruntime", spinning: bool = True,
+                 decode_heatmap_size: int | None = None) -> None:
         """`spinning`: ORT's idle threads busy-wait for the next call: fastest for a network called
         in a tight loop (bench/ort_settings.py), but in the app the spinning threads take the cores
         that decoding and the Python between calls need, so the pipeline turns it off
         (PipelineConfig.ort_spinning, bench/read_ahead.py); a small second network beside the
-        face network never spins."""
+        face network never spins. `decode_heatmap_size`: the model's heatmap side, to decode its
+        heatmaps in the graph (`decoded`); the graph then runs the decoding on every call,
+        `__call__`'s too, so only a runner whose caller wants points should have it."""
         try:
             import onnxruntime as ort
         except ImportError as exc:
             raise RuntimeUnavailable("onnxruntime is not installed (pip install -r requirements.txt)") from exc
+        self.decodes_in_graph = decode_heatmap_size is not None
+        if self.decodes_in_graph:
+            from core.heatmap_graph import append_decoding
+            onnx_bytes = append_decoding(onnx_bytes, decode_heatmap_size)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -64,6 +76,7 @@ class OnnxRuntimeRunner:
         options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
         self.session = ort.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
         self.input = self.session.get_inputs()[0].name
+        self.output = self.session.get_outputs()[0].name
         self.name = name
 
     @property
@@ -72,7 +85,14 @@ class OnnxRuntimeRunner:
         return dict(self.session.get_modelmeta().custom_metadata_map)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input: batch})[0]
+        return self.session.run([self.output], {self.input: batch})[0]
+
+    def decoded(self, batch: np.ndarray) -> np.ndarray:
+        """(N, points, 3): each landmark's x, y in heatmap pixels and its peak score."""
+        if not self.decodes_in_graph:
+            raise RuntimeError("this runner was opened without decode_heatmap_size")
+        from core.heatmap_graph import OUTPUT
+        return self.session.run([OUTPUT], {self.input: batch})[0]
 
 
 class OpenCvRunner:
@@ -87,16 +107,22 @@ class OpenCvRunner:
         return self.net.forward()
 
 
-def open_export_runner(checkpoint: Path, suffix: str, threads: int, name: str,
-                       spinning: bool = True) -> tuple[OnnxRuntimeRunner, ModelConfig] | None:
+def open_export_runner(checkpoint: Path, suffix: str, threads: int, name: str, spinning: bool = True,
+                       decode_in_graph: bool = False) -> tuple[OnnxRuntimeRunner, ModelConfig] | None:
     """ONNX Runtime on the export beside `checkpoint`, with the config it carries; None if there
     is none, or it was made from other weights, or it predates configs in exports."""
     path = export_path(checkpoint, suffix)
     if not path.is_file():
         return None
     try:
-        runner = OnnxRuntimeRunner(path.read_bytes(), threads, name=name, spinning=spinning)
-        config = export_config(runner.metadata, checkpoint)
+        data = path.read_bytes()
+        if decode_in_graph:                 # the heatmap size first: the decoding is built into the session
+            config = export_config(onnx_metadata(data), checkpoint)
+            runner = OnnxRuntimeRunner(data, threads, name=name, spinning=spinning,
+                                       decode_heatmap_size=config.heatmap_size) if config is not None else None
+        else:
+            runner = OnnxRuntimeRunner(data, threads, name=name, spinning=spinning)
+            config = export_config(runner.metadata, checkpoint)
     except RuntimeUnavailable:
         raise
     except Exception:  # noqa: BLE001 - an unreadable export is ignored (and rebuilt from the checkpoint)
@@ -105,13 +131,14 @@ def open_export_runner(checkpoint: Path, suffix: str, threads: int, name: str,
 
 
 def open_runner(checkpoint: Path, runtime: str, threads: int, expected_points: int | None = None,
-                spinning: bool = True) -> tuple[HeatmapRunner, ModelConfig]:
+                spinning: bool = True, decode_in_graph: bool = False) -> tuple[HeatmapRunner, ModelConfig]:
     """The runner for a checkpoint file and the config its model was trained with.
 
     The ONNX Runtime back-ends use the exports beside the checkpoint without
     torch. Missing or stale exports, the torch back-ends and OpenCV load the
     checkpoint with torch (int8 then falls back to fp32 with a warning: its
-    calibration needs face crops, `python -m training.export` makes it)."""
+    calibration needs face crops, `python -m training.export` makes it).
+    `decode_in_graph`: an ONNX Runtime runner decodes the heatmaps too (the others cannot)."""
     from core.weights import WeightsError, check_points
     check_runtime(runtime)
     checkpoint = Path(checkpoint)
@@ -119,11 +146,11 @@ def open_runner(checkpoint: Path, runtime: str, threads: int, expected_points: i
         raise WeightsError(f"weights file not found: {checkpoint}")
     for wanted, suffix in (("onnxruntime-int8", ".int8.onnx"), ("onnxruntime", ".onnx")):
         if runtime in (wanted, "auto"):
-            found = open_export_runner(checkpoint, suffix, threads, wanted, spinning)
+            found = open_export_runner(checkpoint, suffix, threads, wanted, spinning, decode_in_graph)
             if found is not None:
                 check_points(found[1], checkpoint, expected_points)
                 return found
     from core.model import load_checkpoint
     from core.torch_runners import make_runner
     model = load_checkpoint(checkpoint, expected_points=expected_points).model
-    return make_runner(model, runtime, threads, checkpoint, spinning), model.config
+    return make_runner(model, runtime, threads, checkpoint, spinning, decode_in_graph), model.config

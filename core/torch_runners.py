@@ -44,15 +44,18 @@ class TorchScriptRunner(TorchRunner):
 
 
 def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
-                checkpoint: Path | None = None, spinning: bool = True) -> HeatmapRunner:
+                checkpoint: Path | None = None, spinning: bool = True, decode_in_graph: bool = False) -> HeatmapRunner:
     """A runner for `runtime` on a model in memory. ONNX runtimes use a matching export beside
     `checkpoint` when there is one; int8 needs one (quantising needs calibration faces), else
-    it falls back to fp32 ONNX Runtime with a warning."""
+    it falls back to fp32 ONNX Runtime with a warning. `decode_in_graph`: ONNX Runtime runners
+    decode the heatmaps in their graph (core/heatmap_graph.py)."""
     check_runtime(runtime)
+    decode = model.config.heatmap_size if decode_in_graph else None
     if runtime == "auto":             # the shipped int8 export if it matches, else fp32, quietly
         int8 = matching_export(checkpoint, ".int8.onnx")
         if int8 is not None:
-            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8", spinning=spinning)
+            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8", spinning=spinning,
+                                     decode_heatmap_size=decode)
         runtime = "onnxruntime"
     if runtime == "torch":
         return TorchRunner(model)
@@ -61,7 +64,8 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     if runtime == "onnxruntime-int8":
         int8 = matching_export(checkpoint, ".int8.onnx")
         if int8 is not None:
-            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8", spinning=spinning)
+            return OnnxRuntimeRunner(int8.data, threads, name="onnxruntime-int8", spinning=spinning,
+                                     decode_heatmap_size=decode)
         warnings.warn(f"no int8 export matching {checkpoint}; using ONNX Runtime fp32 "
                       f"(python -m training.export creates it)", RuntimeWarning, stacklevel=2)
         runtime = "onnxruntime"
@@ -69,4 +73,4 @@ def make_runner(model: MobileFAN, runtime: str = "torch", threads: int = 2,
     data = export.data if export is not None else export_onnx(model)
     if runtime == "opencv":
         return OpenCvRunner(data, threads)
-    return OnnxRuntimeRunner(data, threads, spinning=spinning)
+    return OnnxRuntimeRunner(data, threads, spinning=spinning, decode_heatmap_size=decode)

@@ -54,7 +54,7 @@ class OraclePredictor(LandmarkPredictor):
         shape[36], shape[45] = (centre - 25, centre - 10), (centre + 25, centre - 10)
         self.shape = shape
 
-    def decode(self, heatmaps, crops):
+    def to_frame(self, points, scores, crops):
         size = self.config.input_size
         return [Prediction(crop_to_frame(c, self.shape, size).astype(np.float32), np.ones(68)) for c in crops]
 
@@ -161,13 +161,13 @@ class BlinkingOracle(OraclePredictor):
             eyes[lids[2]], eyes[lids[3]] = a + [5, 5], a + [11, 5]         # lower lid
         self.open = eyes.copy()
 
-    def decode(self, heatmaps, crops):
+    def to_frame(self, points, scores, crops):
         self.frame += 1
         self.shape = self.open.copy()
         if self.frame in self.closed_frames:
             for lid in (37, 38, 41, 40, 43, 44, 47, 46):
                 self.shape[lid, 1] = self.open[36 if lid < 42 else 45, 1]      # the lids meet
-        return super().decode(heatmaps, crops)
+        return super().to_frame(points, scores, crops)
 
 
 def test_the_pipeline_counts_blinks_for_the_window_and_headless_alike(tiny_weights, face_video):

@@ -18,9 +18,9 @@ DECODE_BLUR_SIGMA = 1.0
 _KERNEL = cv2.getGaussianKernel(5, DECODE_BLUR_SIGMA).ravel().astype(np.float32)   # what cv2.GaussianBlur uses
 # Blurring a 7x7 window with the 5x5 kernel gives the 3x3 blurred neighbourhood: window @ _BAND.
 _BAND = np.stack([np.pad(_KERNEL, (j, 2 - j)) for j in range(3)], axis=1)      # (7, 3), column j = kernel at j
-# The same as one linear map from the flattened window to the flattened 3x3: near = window.ravel() @ _WINDOW_TO_NEAR.
-_WINDOW_TO_NEAR = np.einsum("ai,bj->abij", _BAND, _BAND).reshape(49, 9).astype(np.float32)
-_WINDOW = np.arange(-3, 4)
+# The same as one linear map from the flattened window to the flattened 3x3: near = window.ravel() @ WINDOW_TO_NEAR.
+WINDOW_TO_NEAR = np.einsum("ai,bj->abij", _BAND, _BAND).reshape(49, 9).astype(np.float32)
+WINDOW = np.arange(-3, 4)                  # offsets of the 7x7 window round a peak (core/heatmap_graph.py too)
 
 
 def _blurred_neighbourhood(maps: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -36,9 +36,9 @@ def _blurred_neighbourhood(maps: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> 
     n, h, w = maps.shape
     padded = np.zeros((n, h + 6, w + 6), np.float32)                  # (np.pad is ~10x slower here)
     padded[:, 3:-3, 3:-3] = maps
-    offsets = (_WINDOW[:, None] * (w + 6) + _WINDOW[None, :]).ravel()
+    offsets = (WINDOW[:, None] * (w + 6) + WINDOW[None, :]).ravel()
     centres = np.arange(n) * ((h + 6) * (w + 6)) + (ys + 3) * (w + 6) + (xs + 3)
-    near = (padded.reshape(-1)[centres[:, None] + offsets] @ _WINDOW_TO_NEAR).reshape(n, 3, 3)
+    near = (padded.reshape(-1)[centres[:, None] + offsets] @ WINDOW_TO_NEAR).reshape(n, 3, 3)
     top, bottom, left, right = (ys == 0)[:, None], (ys == h - 1)[:, None], (xs == 0)[:, None], (xs == w - 1)[:, None]
     near[:, 0] = np.where(top, near[:, 1], near[:, 0])
     near[:, 2] = np.where(bottom, near[:, 1], near[:, 2])

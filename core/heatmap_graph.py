@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.heatmap import _WINDOW, _WINDOW_TO_NEAR
+from core.heatmap import WINDOW, WINDOW_TO_NEAR
 
 OUTPUT = "points"          # (faces, points, 3): x, y in heatmap pixels, peak score
 _PREFIX = "decode/"
@@ -58,7 +58,7 @@ def append_decoding(onnx_bytes: bytes, heatmap_size: int) -> bytes:
     wp = w + 6                                                   # the map padded by 3 on each side
     # Flat index of window cell (i, j) of the padded map, for a peak at flat index idx of the map:
     # (ys + 3 + i) * wp + xs + 3 + j = idx + 6 * ys + [(3 + i) * wp + 3 + j].
-    window = ((3 + _WINDOW[:, None]) * wp + 3 + _WINDOW[None, :]).reshape(1, 49)
+    window = ((3 + WINDOW[:, None]) * wp + 3 + WINDOW[None, :]).reshape(1, 49)
     rows, cols = np.repeat(np.arange(3), 3).reshape(1, 9), np.tile(np.arange(3), 3).reshape(1, 9)
     consts = {
         "flat_shape": np.array([-1, h * w], np.int64), "padded_shape": np.array([-1, (h + 6) * wp], np.int64),
@@ -67,7 +67,7 @@ def append_decoding(onnx_bytes: bytes, heatmap_size: int) -> bytes:
         "zero_i": np.array(0, np.int64), "two_i": np.array(2, np.int64), "three_i": np.array(3, np.int64),
         "last_row": np.array(h - 1, np.int64), "last_col": np.array(w - 1, np.int64),
         "rows": rows.astype(np.int64), "cols": cols.astype(np.int64),
-        "to_near": _WINDOW_TO_NEAR.astype(np.float32), "derivatives": _DERIVATIVES,
+        "to_near": WINDOW_TO_NEAR.astype(np.float32), "derivatives": _DERIVATIVES,
         "centre_start": np.array([4], np.int64), "centre_end": np.array([5], np.int64), "axis1": np.array([1], np.int64),
         "split5": np.ones(5, np.int64), "tiny": np.array(1e-12, np.float32), "floor": np.array(1e-10, np.float32),
         "one": np.array(1.0, np.float32), "zero": np.array(0.0, np.float32),

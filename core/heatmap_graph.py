@@ -79,6 +79,12 @@ def append_decoding(onnx_bytes: bytes, heatmap_size: int) -> bytes:
         graph.node.append(helper.make_node(op, names, [_PREFIX + o for o in outputs],
                                            name=_PREFIX + outputs[0], **attrs))
 
+    def product_difference(a: str, b: str, c: str, d: str, out: str) -> None:
+        """out = a * b - c * d"""
+        node("Mul", [a, b], [f"{out}_ab"])
+        node("Mul", [c, d], [f"{out}_cd"])
+        node("Sub", [f"{out}_ab", f"{out}_cd"], [out])
+
     # The peak: argmax, score, row and column.
     node("Reshape", [heatmaps, "flat_shape"], ["flat"])
     node("ArgMax", ["flat"], ["idx"], axis=1, keepdims=1)                          # (faces x points, 1)
@@ -117,21 +123,15 @@ def append_decoding(onnx_bytes: bytes, heatmap_size: int) -> bytes:
     node("MatMul", ["log_near", "derivatives"], ["d"])
     node("Split", ["d", "split5"], ["dx", "dy", "dxx", "dyy", "dxy"], axis=1)
     # One Newton step where the Hessian is negative definite and the step at most a pixel.
-    node("Mul", ["dxx", "dyy"], ["dxx_dyy"])
-    node("Mul", ["dxy", "dxy"], ["dxy2"])
-    node("Sub", ["dxx_dyy", "dxy2"], ["det"])
+    product_difference("dxx", "dyy", "dxy", "dxy", "det")
     node("Greater", ["det", "tiny"], ["det_ok"])
     node("Less", ["dxx", "zero"], ["dxx_ok"])
     node("Less", ["dyy", "zero"], ["dyy_ok"])
     node("And", ["det_ok", "dxx_ok"], ["ok_a"])
     node("And", ["ok_a", "dyy_ok"], ["ok"])
     node("Where", ["ok", "det", "one"], ["det_safe"])
-    node("Mul", ["dxy", "dy"], ["dxy_dy"])
-    node("Mul", ["dyy", "dx"], ["dyy_dx"])
-    node("Sub", ["dxy_dy", "dyy_dx"], ["num_x"])
-    node("Mul", ["dxy", "dx"], ["dxy_dx"])
-    node("Mul", ["dxx", "dy"], ["dxx_dy"])
-    node("Sub", ["dxy_dx", "dxx_dy"], ["num_y"])
+    product_difference("dxy", "dy", "dyy", "dx", "num_x")
+    product_difference("dxy", "dx", "dxx", "dy", "num_y")
     node("Concat", ["num_x", "num_y"], ["num"], axis=1)
     node("Div", ["num", "det_safe"], ["step"])
     node("Abs", ["step"], ["step_abs"])

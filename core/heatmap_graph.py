@@ -4,7 +4,8 @@ ONNX Runtime then hands back each landmark's position and score, (faces, points,
 instead of the heatmaps (68 x 24 x 24 floats a face for the small model, copied out of the
 session on every call) for numpy to decode in ~40 small calls. Same numbers (within 2e-6
 heatmap pixels: tests/test_heatmap_graph.py), one call: the small model's network + decode
-0.90 against 1.00 ms a face (`python -m bench.decode_in_graph`). Built here with onnx's helpers
+0.757 against 0.845 ms a face (`python -m bench.decode_in_graph`; README, Performance, round 19).
+Built here with onnx's helpers
 when a runner opens a graph (core/runtimes.py), so the exported files stay plain heatmap
 networks that every back-end reads (OpenCV's DNN module, the int8 quantiser, test-time
 mirroring, which averages heatmaps before decoding).

@@ -222,6 +222,12 @@ def test_ablation_trains_face_mesh_students_as_the_shipped_models_are_trained(tm
     assert {c.teacher for c in cfgs} == {None, "t.pt"}
     default = base_config(make_parser().parse_args(["--data", "d", "--teacher", "t", "--out", str(tmp_path)]))
     assert (default.model.encoder, default.pretrained, default.encoder_lr_scale) == ("mobilenetv2", False, 1.0)
+    assert (default.model.trunk_activation, default.relu_fade_epochs) == ("prelu", 0.0)
+    # The ReLU trunk of the small model since round 19, faded in from MediaPipe's PReLUs.
+    relu = base_config(make_parser().parse_args(["--data", "d", "--teacher", "t", "--out", str(tmp_path),
+                                                 "--encoder", "face_mesh", "--pretrained", "--trunk-activation",
+                                                 "relu", "--relu-fade-epochs", "1.5"]))
+    assert (relu.model.trunk_activation, relu.relu_fade_epochs) == ("relu", 1.5)
 
 
 def test_ablation_table_reports_mean_and_sample_std_over_seeds():

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from core.config import ENCODERS, ModelConfig
+from core.config import ENCODERS, TRUNK_ACTIVATIONS, ModelConfig
 from core.model import load_checkpoint
 from core.threads import set_thread_counts
 from training.datasets import load_samples
@@ -138,11 +138,12 @@ def _mean_std(values: list[float], signed: bool = False) -> str:
 def base_config(args: argparse.Namespace) -> TrainConfig:
     """What every (arm, seed) shares: the student, its start, the data and the steps."""
     model = ModelConfig(num_points=68, input_size=args.input_size, encoder=args.encoder, width=args.width,
-                        deconv_channels=args.deconv_channels)
+                        deconv_channels=args.deconv_channels, trunk_activation=args.trunk_activation)
     if args.init:       # the students' architecture is the starting point's
         model = load_checkpoint(args.init, expected_points=68).model.config
     return TrainConfig(data=args.data, out="", val_data=args.val_data, model=model, init=args.init,
                        pretrained=args.pretrained, encoder_lr_scale=args.encoder_lr_scale,
+                       relu_fade_epochs=args.relu_fade_epochs,
                        epochs=args.epochs, epoch_size=args.epoch_size, lr=args.lr, threads=args.threads,
                        device=args.device, workers=args.workers)
 
@@ -167,6 +168,11 @@ def make_parser() -> argparse.ArgumentParser:
                         help="face_mesh: every student starts its trunk from MediaPipe's weights (as shipped)")
     parser.add_argument("--encoder-lr-scale", type=float, default=1.0,
                         help="the encoder's learning rate x this (the shipped recipe: 0.1 on the pretrained trunk)")
+    parser.add_argument("--trunk-activation", choices=TRUNK_ACTIVATIONS, default="prelu",
+                        help="face_mesh: the trunk's activation (relu: the small model since round 19)")
+    parser.add_argument("--relu-fade-epochs", type=float, default=0.0,
+                        help="with --pretrained and --trunk-activation relu: epochs over which MediaPipe's PReLU "
+                             "slopes fade to zero (training/train.py)")
     parser.add_argument("--width", type=float, default=0.5)
     parser.add_argument("--input-size", type=int, default=96)
     parser.add_argument("--deconv-channels", type=int, default=64)

@@ -63,12 +63,6 @@ class LandmarkPredictor:
         return [Prediction(apply_affine(crop.inverse_matrix(size), pts).astype(np.float32), s)
                 for crop, pts, s in zip(crops, in_crop, scores)]
 
-    def decode(self, heatmaps: np.ndarray, crops: list[Crop]) -> list[Prediction]:
-        """All faces' heatmaps decoded in one vectorised call, then mapped back to the frame."""
-        if not crops:
-            return []
-        return self.to_frame(*decode_heatmaps(heatmaps), crops)           # (F, N, 2), (F, N)
-
     def predict(self, rgb: np.ndarray, crops: list[Crop]) -> list[Prediction]:
         if not crops:
             return []

@@ -66,8 +66,9 @@ class OnnxRuntimeRunner:
             raise RuntimeUnavailable("onnxruntime is not installed (pip install -r requirements.txt)") from exc
         self.decodes_in_graph = decode_heatmap_size is not None
         if self.decodes_in_graph:
-            from core.heatmap_graph import append_decoding
+            from core.heatmap_graph import OUTPUT, append_decoding
             onnx_bytes = append_decoding(onnx_bytes, decode_heatmap_size)
+            self.points_output = OUTPUT
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -91,8 +92,7 @@ class OnnxRuntimeRunner:
         """(N, points, 3): each landmark's x, y in heatmap pixels and its peak score."""
         if not self.decodes_in_graph:
             raise RuntimeError("this runner was opened without decode_heatmap_size")
-        from core.heatmap_graph import OUTPUT
-        return self.session.run([OUTPUT], {self.input: batch})[0]
+        return self.session.run([self.points_output], {self.input: batch})[0]
 
 
 class OpenCvRunner:

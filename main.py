@@ -23,7 +23,7 @@ keep_blas_to_one_thread()                      # before anything imports numpy (
 
 from core.config import DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig, SmoothingConfig  # noqa: E402
 from core.errors import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED  # noqa: E402
-from core.read_ahead import READ_AHEAD_FRAMES  # noqa: E402
+from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-ahead", type=int, default=READ_AHEAD_FRAMES, metavar="N",
                    help="headless: decode a file's next N frames in a thread while the current one is processed "
                         f"(default: {READ_AHEAD_FRAMES}; 0: off)")
+    p.add_argument("--decode-nice", type=int, default=DECODE_NICE, metavar="N",
+                   help="headless, Linux: decode files read ahead N nice levels below the pipeline's threads, so "
+                        "that decoding runs when they leave a core free (default: "
+                        f"{DECODE_NICE}; 0: the same priority, e.g. when a busy program shares this terminal's session)")
     p.add_argument("--no-overlap", action="store_true",
                    help="headless: run each video frame whole before the next (default: the next frame's network "
                         "runs while the last is finished, same answers: core/frame_overlap.py)")
@@ -137,7 +141,7 @@ def run_request(args: argparse.Namespace):
     from core.plan import RunRequest
     return RunRequest(args.source, csv=args.csv, out_dir=args.out_dir, overlay_dir=args.save_overlay,
                       overwrite=args.overwrite, max_frames=args.max_frames, jobs=args.jobs,
-                      scheduler=args.dask_scheduler, read_ahead=args.read_ahead)
+                      scheduler=args.dask_scheduler, read_ahead=args.read_ahead, decode_nice=args.decode_nice)
 
 
 def run_batch_cli(plan, config: PipelineConfig) -> int:
@@ -183,11 +187,13 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
     from tqdm import tqdm
 
     from core.headless import open_run, run_headless, run_inputs
+    from core.read_ahead import decoder_nice
     from core.sources import open_source
 
     request = plan.request
     # The source first, then the model, then the CSV: a run that fails to start writes nothing.
-    source = open_source(plan.inputs[0]) if plan.kind == "stream" else None
+    source = open_source(plan.inputs[0], decoder_nice(request.read_ahead, request.decode_nice)) \
+        if plan.kind == "stream" else None
     try:
         pipeline, recorder = open_run(config, request.csv, request.overwrite)
     except BaseException:
@@ -199,10 +205,12 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
     try:
         if source is not None:
             summary = run_headless(source, pipeline, recorder, request.max_frames, request.overlay_dir,
-                                   notify=notes, should_stop=Signals.requested, read_ahead=request.read_ahead)
+                                   notify=notes, should_stop=Signals.requested, read_ahead=request.read_ahead,
+                                   decode_nice=request.decode_nice)
         else:
             summary = run_inputs(list(plan.inputs), pipeline, recorder, notify=notes,
-                                 should_stop=Signals.requested, read_ahead=request.read_ahead)
+                                 should_stop=Signals.requested, read_ahead=request.read_ahead,
+                                 decode_nice=request.decode_nice)
     except KeyboardInterrupt:
         pass                                    # raised mid-frame; `summary.stopped`: between frames
     finally:
@@ -236,9 +244,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     for name, value, low in (("--max-frames", args.max_frames, 1), ("--max-faces", args.max_faces, 1),
                              ("--threads", args.threads, 1), ("--interval", args.interval, 0),
-                             ("--read-ahead", args.read_ahead, 0)):
+                             ("--read-ahead", args.read_ahead, 0), ("--decode-nice", args.decode_nice, 0)):
         if value is not None and value < low:
             return error(f"{name} must be at least {low}")
+    if args.decode_nice > 19:
+        return error("--decode-nice must be at most 19 (the lowest priority)")
     for name, value in (("--fx", args.fx), ("--fy", args.fy)):
         if value is not None and not value > 0:
             return error(f"{name} must be a positive number of pixels")

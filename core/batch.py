@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from core.config import PipelineConfig
 from core.errors import MobileFANError
-from core.read_ahead import READ_AHEAD_FRAMES
+from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES, decoder_nice
 
 PART_SUFFIX = ".part"
 
@@ -41,6 +41,7 @@ class Task:
     source: str              # the input file
     csv: str                 # its CSV, final name
     read_ahead: int = READ_AHEAD_FRAMES   # its next frames decoded in a thread (core/read_ahead.py)
+    decode_nice: int = DECODE_NICE        # that thread's nice value above the pipeline's
 
 
 @dataclass
@@ -71,7 +72,7 @@ class BatchSummary:
 
 
 def plan_tasks(inputs: list[Path], out_dir: Path, redo: bool = False,
-               read_ahead: int = READ_AHEAD_FRAMES) -> tuple[list[Task], int]:
+               read_ahead: int = READ_AHEAD_FRAMES, decode_nice: int = DECODE_NICE) -> tuple[list[Task], int]:
     """(tasks still to do, how many are complete already). One CSV per input, named after
     its stem; inputs whose stems collide (a.mp4, a.avi) keep their whole name (a.mp4.csv)."""
     stems: dict[str, int] = {}
@@ -83,7 +84,7 @@ def plan_tasks(inputs: list[Path], out_dir: Path, redo: bool = False,
         if csv.exists() and not redo:
             complete += 1
             continue
-        tasks.append(Task(str(p), str(csv), read_ahead))
+        tasks.append(Task(str(p), str(csv), read_ahead, decode_nice))
     return tasks, complete
 
 
@@ -111,11 +112,11 @@ def process_file(task: Task, config: PipelineConfig) -> FileReport:
     start = time.perf_counter()
     source = None
     try:
-        source = open_source(task.source)
+        source = open_source(task.source, decoder_nice(task.read_ahead, task.decode_nice))
         # overwrite: a .part file is our own leftover from a killed run
         pipeline, recorder = open_run(config, part, overwrite=True, pipeline=_pipeline(config))
         summary = run_headless(source, pipeline, recorder, progress=False, notify=report.notes.append,
-                               read_ahead=task.read_ahead)
+                               read_ahead=task.read_ahead, decode_nice=task.decode_nice)
         os.replace(part, final)                                          # complete: only now under its name
         report.frames, report.faces, report.rows = summary.frames, summary.faces, summary.rows
         report.notes += [f"unreadable: {name}" for name in summary.skipped]

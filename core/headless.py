@@ -25,7 +25,7 @@ from core.images import write_image
 from core.outputs import VIDEO_OVERLAY_EVERY, overlay_name
 from core.overlay import draw_faces
 from core.pipeline import LandmarkPipeline
-from core.read_ahead import READ_AHEAD_FRAMES, STILL_READ_AHEAD, ReadAhead
+from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES, STILL_READ_AHEAD, ReadAhead, decoder_nice
 from core.recorder import CsvRecorder
 from core.sources import FrameSource, SourceError, open_source
 
@@ -80,7 +80,7 @@ def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = Fa
 def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
                notify: Callable[[str], None] | None = None, progress: bool = True,
                should_stop: Callable[[], bool] | None = None,
-               read_ahead: int = READ_AHEAD_FRAMES) -> HeadlessSummary:
+               read_ahead: int = READ_AHEAD_FRAMES, decode_nice: int = DECODE_NICE) -> HeadlessSummary:
     """Each file in turn into the same CSV; a file that cannot be opened is said and skipped.
     The recorder is closed at the end."""
     say = notify or (lambda text: None)
@@ -91,12 +91,13 @@ def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecord
                 total.stopped = True
                 break
             try:
-                source = open_source(spec)
+                source = open_source(spec, decoder_nice(read_ahead, decode_nice))
             except SourceError as exc:
                 say(f"{Path(spec).name}: skipped: {exc}")
                 continue
             total.add(run_headless(source, pipeline, recorder, notify=say, progress=progress,
-                                   should_stop=should_stop, close_recorder=False, read_ahead=read_ahead))
+                                   should_stop=should_stop, close_recorder=False, read_ahead=read_ahead,
+                                   decode_nice=decode_nice))
     finally:
         if recorder:
             recorder.close()
@@ -106,11 +107,14 @@ def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecord
 def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
                  max_frames: int | None = None, overlay_dir: Path | None = None, progress: bool = True,
                  notify: Callable[[str], None] | None = None, should_stop: Callable[[], bool] | None = None,
-                 close_recorder: bool = True, read_ahead: int = READ_AHEAD_FRAMES) -> HeadlessSummary:
+                 close_recorder: bool = True, read_ahead: int = READ_AHEAD_FRAMES,
+                 decode_nice: int = DECODE_NICE) -> HeadlessSummary:
     """Process `source` to the end (or `max_frames`). The recorder is closed at the end (unless
     `close_recorder` is False: more files follow into it), also when an error (a write
     failure, say) stops the run: its rows stay whole. A file's next `read_ahead` frames are
-    decoded in a thread of their own meanwhile (core/read_ahead.py; 0: none, as for a camera), and
+    decoded in a thread of their own meanwhile (core/read_ahead.py; 0: none, as for a camera), its
+    nice value `decode_nice` above the caller's (open a video with `decoder_nice`'s for its FFmpeg
+    threads to follow), and
     a file's next frame runs its face network while this one is finished (core/frame_overlap.py;
     `PipelineConfig.overlap_frames`), with the answers of one frame after the other."""
     summary = HeadlessSummary()
@@ -122,7 +126,7 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     bar = tqdm(total=total, unit="frame", disable=not progress, desc="landmarks")
     start = time.perf_counter()
     depth = min(read_ahead, STILL_READ_AHEAD) if source.still else read_ahead      # photos can be 300 MB each
-    frames = ReadAhead(source, depth) if depth > 0 and not source.live else None
+    frames = ReadAhead(source, depth, nice=decode_nice) if depth > 0 and not source.live else None
 
     def to_process():
         """The frames to run, up to `max_frames`, until `should_stop` says stop."""

@@ -22,7 +22,7 @@ from typing import Literal
 from core.batch import Task, plan_tasks
 from core.errors import MobileFANError
 from core.outputs import check_outputs
-from core.read_ahead import READ_AHEAD_FRAMES
+from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES
 from core.sources import holds_videos, input_files, is_camera_spec
 
 
@@ -43,6 +43,7 @@ class RunRequest:
     jobs: int = 1
     scheduler: str | None = None
     read_ahead: int = READ_AHEAD_FRAMES   # a file's frames decoded ahead in a thread (0: none)
+    decode_nice: int = DECODE_NICE        # that thread's nice value above the pipeline's (0: the same)
 
 
 @dataclass(frozen=True)
@@ -96,5 +97,6 @@ def _plan_batch(request: RunRequest) -> RunPlan:
         request.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise PlanError(f"--out-dir {request.out_dir}: {exc.strerror or exc}") from None
-    tasks, complete = plan_tasks(inputs, request.out_dir, redo=request.overwrite, read_ahead=request.read_ahead)
+    tasks, complete = plan_tasks(inputs, request.out_dir, redo=request.overwrite, read_ahead=request.read_ahead,
+                                 decode_nice=request.decode_nice)
     return RunPlan("batch", request, tuple(str(p) for p in inputs), tuple(tasks), complete)

@@ -15,6 +15,13 @@ a `cv2.VideoCapture` must not be released while another thread is inside `read()
 A folder of photos is read at most one photo ahead: decoded photos can be hundreds of MB each.
 Live sources (a camera) are not read ahead: their own driver keeps the newest frames, and
 extra buffering here would only add latency.
+
+The reader runs at a lower priority than the pipeline (`DECODE_NICE`; a video's FFmpeg threads
+too, core/sources.py): on a 2-core machine the frame's two threads and the decoder's are more
+runnable threads than cores, and at equal priority the decoder took cores from the critical
+path while the queue was already full. Lowered, it runs in the gaps those threads leave. The
+price: a CPU-bound program started from the same session takes the cores from the decoder too
+(README, Performance, round 20; `--decode-nice 0` turns it off).
 """
 from __future__ import annotations
 
@@ -23,12 +30,21 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Generic, TypeVar
 
+from core.threads import lower_this_thread
+
 T = TypeVar("T")
 
 READ_AHEAD_FRAMES = 4           # frames decoded ahead: enough to hide a slow decode, little memory
+DECODE_NICE = 6                 # the reader's nice value above the pipeline's (Linux; 0: the same): why, above
 STILL_READ_AHEAD = 1            # photos ahead at most: a 12000x8000 photo is 288 MB decoded
 _END = object()                 # the source is exhausted
 _POLL_S = 0.1                   # how often a waiting reader checks whether it should stop
+
+
+def decoder_nice(read_ahead: int, nice: int = DECODE_NICE) -> int:
+    """The nice increment to open a source's decoder with: `nice` when a reader thread of its own
+    decodes it (`read_ahead` > 0), else 0: the pipeline's thread would wait on a lowered decoder."""
+    return nice if read_ahead > 0 else 0
 
 
 class _Failure:
@@ -39,14 +55,16 @@ class _Failure:
 
 
 class ReadAhead(Generic[T]):
-    """Iterate `items` in a background thread, at most `depth` items ahead of the consumer.
+    """Iterate `items` in a background thread, at most `depth` items ahead of the consumer, its
+    nice value raised by `nice` (the items' own work, e.g. a video's decoding, runs in that thread).
 
     Use as a context manager (or call `close()`): leaving it stops and joins the reader."""
 
-    def __init__(self, items: Iterable[T], depth: int = 4, name: str = "read-ahead") -> None:
+    def __init__(self, items: Iterable[T], depth: int = 4, name: str = "read-ahead", nice: int = 0) -> None:
         if depth < 1:
             raise ValueError(f"read-ahead depth must be >= 1, not {depth}")
         self._items = items
+        self._nice = nice
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -64,6 +82,7 @@ class ReadAhead(Generic[T]):
         return False
 
     def _run(self) -> None:
+        lower_this_thread(self._nice)
         iterator = iter(self._items)
         try:
             for item in iterator:

@@ -19,6 +19,7 @@ import numpy as np
 
 from core.errors import MobileFANError, RunFailure
 from core.images import ImageReadError, read_rgb
+from core.threads import run_in_lowered_thread
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".ppm", ".pgm", ".bmp", ".tif", ".tiff", ".webp"}
 VIDEO_EXTENSIONS = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -114,12 +115,20 @@ class CameraSource(FrameSource):
 
 
 class VideoSource(FrameSource):
+    """A video file's frames, decoded by FFmpeg through OpenCV.
+
+    `decode_nice` > 0: FFmpeg's decoder threads run that much lower in priority than the thread
+    that opened the source (they are started when the file is opened, so it is opened from a
+    thread lowered for the purpose, core/threads.py): for a source read ahead in a lowered thread
+    of its own (core/read_ahead.py), never for one read by the pipeline's thread."""
+
     can_rewind = True
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, decode_nice: int = 0) -> None:
         super().__init__()
         self.path = path
         self.name = path.name
+        self.decode_nice = decode_nice
         self._cap = self._open()
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and 1 <= fps <= 1000 else 30.0
@@ -129,7 +138,7 @@ class VideoSource(FrameSource):
         self._rewound = False
 
     def _open(self) -> cv2.VideoCapture:
-        cap = cv2.VideoCapture(str(self.path))
+        cap = run_in_lowered_thread(lambda: cv2.VideoCapture(str(self.path)), self.decode_nice)
         first = cap.read()[1] if cap.isOpened() else None
         if first is None:
             cap.release()
@@ -220,7 +229,8 @@ def holds_videos(folder: Path) -> bool:
     return any(p.suffix.lower() in VIDEO_EXTENSIONS for p in input_files(folder))
 
 
-def open_source(spec: str | int | Path) -> FrameSource:
+def open_source(spec: str | int | Path, decode_nice: int = 0) -> FrameSource:
+    """The source `spec` names (see the module's docstring); `decode_nice`: a video's, see `VideoSource`."""
     if is_camera_spec(spec):
         return CameraSource(int(str(spec)))
     path = Path(str(spec)).expanduser()
@@ -238,4 +248,4 @@ def open_source(spec: str | int | Path) -> FrameSource:
         except ImageReadError as exc:
             raise SourceError(str(exc)) from None
         return ImageFilesSource([path])
-    return VideoSource(path)
+    return VideoSource(path, decode_nice)

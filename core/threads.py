@@ -1,4 +1,4 @@
-"""Thread counts for the numeric libraries, set in one place.
+"""Thread counts for the numeric libraries, and the decoder's lower priority, set in one place.
 
 PyTorch and OpenCV keep process-wide thread pools; ONNX Runtime takes its
 count per session (core/runtimes.py). Oversubscribing a laptop's cores
@@ -6,11 +6,19 @@ costs more than it gains, so every entry point (pipeline, trainer, loader
 workers) calls this instead of setting the pools itself. PyTorch's pool is
 set only if torch is already loaded (or will be: `torch=True`): the default
 run never imports it.
+
+A headless run decodes the video in threads of its own (core/read_ahead.py) at a lower
+priority than the threads that run the pipeline (`lower_this_thread`, `run_in_lowered_thread`):
+with more runnable threads than cores, the scheduler then gives the cores to the frame's
+critical path and the decoder fills the gaps (README, Performance, round 20).
 """
 from __future__ import annotations
 
 import os
 import sys
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def default_model_threads(cores: int | None = None) -> int:
@@ -46,3 +54,51 @@ def set_thread_counts(threads: int, opencv_threads: int | None = None, torch: bo
     if torch or "torch" in sys.modules:
         import torch as torch_module
         torch_module.set_num_threads(max(1, threads))
+
+
+def lower_this_thread(increment: int) -> bool:
+    """Raise the calling thread's nice value by `increment` (capped at 19); True if it changed.
+
+    Linux only, where a thread is a task of its own and `setpriority` on its id touches it alone;
+    elsewhere (and for `increment` <= 0) nothing happens. Threads this one starts afterwards
+    inherit the value. An unprivileged thread can never lower it again, so this is one-way."""
+    if increment <= 0 or not sys.platform.startswith("linux"):
+        return False
+    import threading
+
+    tid = threading.get_native_id()
+    try:
+        now = os.getpriority(os.PRIO_PROCESS, tid)
+        target = min(19, now + increment)
+        if target == now:
+            return False
+        os.setpriority(os.PRIO_PROCESS, tid, target)
+    except OSError:                      # a sandbox that forbids it: run at the usual priority
+        return False
+    return True
+
+
+def run_in_lowered_thread(fn: Callable[[], T], increment: int) -> T:
+    """`fn()` called in a short-lived thread whose nice value is raised by `increment`: the
+    threads `fn` starts (FFmpeg's decoder threads, when it opens a video) inherit that priority,
+    while the caller's own priority stays as it was. `fn`'s exception is raised here."""
+    if increment <= 0 or not sys.platform.startswith("linux"):
+        return fn()
+    import threading
+
+    box: list = []
+
+    def call() -> None:
+        lower_this_thread(increment)
+        try:
+            box.append((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box.append((False, exc))
+
+    thread = threading.Thread(target=call, name="lowered-open", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value

@@ -89,15 +89,23 @@ def test_recorder_and_overlay_do_not_import_torch():
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
 
 
-def test_every_bench_script_imports_and_has_a_main():
+def test_every_bench_script_imports_and_its_options_parse():
     """bench/ is run by hand, so nothing else would notice a script that no longer even parses
-    (bench/runtimes.py once shipped with a syntax error)."""
+    (bench/runtimes.py once shipped with a syntax error) or whose options no longer build
+    (bench/read_ahead.py read a default from a config field that had become a factory)."""
     import bench
     names = sorted(m.name for m in pkgutil.iter_modules(bench.__path__, "bench."))
     assert "bench.runtimes" in names and "bench.pipeline_stages" in names
-    code = ("import importlib\n"
+    code = ("import contextlib, importlib, io\n"
             f"for name in {names!r}:\n"
-            "    assert callable(importlib.import_module(name).main), name\n")
+            "    main = importlib.import_module(name).main\n"
+            "    try:\n"
+            "        with contextlib.redirect_stdout(io.StringIO()):\n"
+            "            main(['--help'])\n"
+            "    except SystemExit as exc:\n"
+            "        assert exc.code == 0, (name, exc.code)\n"
+            "    else:\n"
+            "        raise AssertionError(name + ': --help did not stop at its options')\n")
     result = fresh_import(code)
     assert result.returncode == 0, result.stderr[-2000:]
 

@@ -126,13 +126,14 @@ def test_plan_names_csvs_after_their_inputs_and_skips_complete_ones(tmp_path):
     assert len(plan_tasks(inputs, tmp_path, redo=True)[0]) == 3
 
 
-def test_the_read_ahead_asked_for_travels_with_every_batch_task(tmp_path, videos):
-    """--read-ahead reaches the workers (a task is all they get), for a batch as for one file."""
+def test_the_read_ahead_and_decoder_priority_asked_for_travel_with_every_batch_task(tmp_path, videos):
+    """--read-ahead and --decode-nice reach the workers (a task is all they get), for a batch as for one file."""
     from core.plan import RunRequest, plan_run
-    for depth in (0, 7):
-        plan = plan_run(RunRequest(str(videos), out_dir=tmp_path / f"out{depth}", read_ahead=depth))
+    for depth, nice in ((0, 0), (7, 12)):
+        plan = plan_run(RunRequest(str(videos), out_dir=tmp_path / f"out{depth}", read_ahead=depth, decode_nice=nice))
         assert plan.kind == "batch" and len(plan.tasks) == 3
         assert {task.read_ahead for task in plan.tasks} == {depth}
+        assert {task.decode_nice for task in plan.tasks} == {nice}
 
 
 def test_process_file_writes_the_csv_only_when_complete(tmp_path, face_video, tiny_weights):

@@ -403,6 +403,8 @@ def test_bad_inputs_get_our_own_lines_only_and_the_readme_exit_codes(tmp_path, f
         (["--source", 9, "--weights", tiny_weights, "--max-frames", 3], 2, "no camera at index 9"),
         (["--source", face_video, "--weights", not_ours], 2, "random.pt: not a MobileFAN checkpoint"),
         (["--source", face_video, "--weights", tiny_weights, "--read-ahead", -1], 2, "--read-ahead must be at least 0"),
+        (["--source", face_video, "--weights", tiny_weights, "--decode-nice", -1], 2, "--decode-nice must be at least 0"),
+        (["--source", face_video, "--weights", tiny_weights, "--decode-nice", 20], 2, "--decode-nice must be at most 19"),
     ]
     for args, code, said in cases:
         result = run("--headless", *args)

@@ -3,6 +3,8 @@ where they happened, and a reader that is stopped and joined before the source i
 from __future__ import annotations
 
 import csv
+import os
+import sys
 import threading
 import time
 from types import SimpleNamespace
@@ -71,20 +73,92 @@ def test_depth_must_be_positive():
 
 
 def test_a_headless_run_writes_the_same_rows_with_and_without_read_ahead(tmp_path, tiny_weights, face_video):
-    """Read-ahead changes when frames are decoded, never which frames or what is written."""
+    """Read-ahead (and the decoder's lower priority) changes when frames are decoded, never which
+    frames or what is written."""
     from core.config import PipelineConfig
     from core.headless import open_run, run_headless
+    from core.read_ahead import decoder_nice
     from core.sources import open_source
     tables = []
-    for depth in (0, 4):
-        out = tmp_path / f"depth{depth}.csv"
+    for depth, nice in ((0, 0), (4, 0), (4, 10)):
+        out = tmp_path / f"depth{depth}_nice{nice}.csv"
         pipeline, recorder = open_run(PipelineConfig(weights=tiny_weights, runtime="onnxruntime"), out)
-        source = open_source(face_video)
-        summary = run_headless(source, pipeline, recorder, progress=False, read_ahead=depth)
+        source = open_source(face_video, decoder_nice(depth, nice))
+        summary = run_headless(source, pipeline, recorder, progress=False, read_ahead=depth, decode_nice=nice)
         pipeline.close()
         tables.append(list(csv.reader(out.open())))
         assert source.length and summary.frames == source.length
-    assert len(tables[0]) > 30 and tables[0] == tables[1]
+    assert len(tables[0]) > 30 and tables[0] == tables[1] == tables[2]
+
+
+# ---- the decoder's lower priority (Linux: a thread's nice value is its own) ------------------------
+linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+
+
+def _nice(tid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, tid)
+
+
+def _threads() -> set[int]:
+    return {int(t) for t in os.listdir("/proc/self/task")}
+
+
+@linux_only
+def test_the_reader_thread_runs_at_the_nice_value_asked_above_the_callers():
+    base = _nice(threading.get_native_id())
+    seen: list[int] = []
+
+    def source():
+        seen.append(_nice(threading.get_native_id()))
+        yield from range(3)
+
+    with ReadAhead(source(), depth=2, nice=3) as frames:
+        assert list(frames) == [0, 1, 2]
+    assert seen == [min(19, base + 3)]
+    assert _nice(threading.get_native_id()) == base          # the consumer's own priority is untouched
+
+
+@linux_only
+def test_threads_started_in_a_lowered_thread_inherit_its_priority_and_the_caller_keeps_its_own():
+    from core.threads import run_in_lowered_thread
+    me = threading.get_native_id()
+    base = _nice(me)
+    seen: dict[str, int] = {}
+
+    def opener() -> str:
+        seen["opener"] = _nice(threading.get_native_id())
+        child = threading.Thread(target=lambda: seen.__setitem__("child", _nice(threading.get_native_id())))
+        child.start()
+        child.join()
+        return "opened"
+
+    assert run_in_lowered_thread(opener, 5) == "opened"
+    assert seen == {"opener": min(19, base + 5), "child": min(19, base + 5)}
+    assert _nice(me) == base
+
+    def fails() -> None:
+        raise OSError("no such codec")
+    with pytest.raises(OSError, match="no such codec"):       # the error reaches the caller
+        run_in_lowered_thread(fails, 5)
+    assert run_in_lowered_thread(lambda: _nice(threading.get_native_id()), 0) == base    # 0: in place
+
+
+@linux_only
+def test_a_video_opened_with_decode_nice_decodes_in_lowered_threads(face_video):
+    """FFmpeg starts its decoder threads when the file is opened: those must be the lowered ones."""
+    from core.sources import VideoSource
+    base = _nice(threading.get_native_id())
+    before = _threads()
+    source = VideoSource(face_video, decode_nice=4)
+    try:
+        started = _threads() - before
+        if (os.cpu_count() or 1) > 1:                            # FFmpeg threads its decoder on 2+ cores
+            assert started
+        assert {tid: _nice(tid) for tid in started} == {tid: min(19, base + 4) for tid in started}
+        assert _nice(threading.get_native_id()) == base
+        assert sum(1 for _ in source) == source.length
+    finally:
+        source.close()
 
 
 class _CountingSource:

@@ -2,13 +2,18 @@
 
     python -m bench.runtimes                                   # astronaut clip, 68 points
     python -m bench.runtimes --video franck.mp4 --manifest cache/corpus/manifest.jsonl
+    python -m bench.runtimes --skip torch torchscript onnxruntime onnxruntime-int8 opencv mediapipe-mesh \
+        --also weights/mobilefan_68_small.pt --rounds 3         # small against dlib, alternated
 
 Each back-end runs in its own process (so peak RSS is its own) over the same
 decoded frames: per-face model latency (p50/p95), end-to-end pipeline FPS
 (detect + track + crop + model + decode + smooth), and, with --manifest, the
 validation NME, to check that a faster runtime does not cost accuracy. dlib's
 68-point predictor and MediaPipe's face mesh run on the same face boxes.
-Ratios are against eager PyTorch.
+Ratios are against eager PyTorch. `--rounds N` runs the back-ends N times, alternated (the order
+reversed every other round), and adds a table of each one's per-face time per round and its
+ratio to dlib's in the same round: this machine's speed drifts between processes, so a ratio
+is only as good as the rounds it was measured in.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import argparse
 import json
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -127,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--manifest", type=Path, help="corpus manifest: adds validation NME per runtime")
     parser.add_argument("--only", help=argparse.SUPPRESS)
     parser.add_argument("--skip", nargs="*", default=[], help="back-ends to leave out")
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--also", type=Path, nargs="+", default=[], metavar="WEIGHTS",
                         help="more checkpoints (e.g. weights/mobilefan_68_small.pt weights/mobilefan_68_accurate.pt), "
                              "each run with the default runtime (auto) in the same run, for side-by-side ratios")
@@ -143,19 +150,21 @@ def main(argv: list[str] | None = None) -> None:
     runs = [(n, args.weights, n) for n in (*RUNTIMES, *OTHERS) if n not in args.skip and n != "auto"]
     for weights in args.also:
         runs.append((PipelineConfig.runtime, weights, f"{PipelineConfig.runtime} ({weights.stem})"))
-    rows = []
-    for name, weights, label in runs:
-        cmd = [sys.executable, "-m", "bench.runtimes", "--only", name, "--video", str(args.video),
-               "--frames", str(args.frames), "--points", str(args.points), "--threads", str(args.threads)]
-        for flag, value in (("--weights", weights), ("--manifest", args.manifest)):
-            if value:
-                cmd += [flag, str(value)]
-        result = subprocess.run(cmd, capture_output=True, text=True)
-        lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
-        if result.returncode != 0 or not lines:
-            print(f"[{label}] failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
-            continue
-        rows.append({**json.loads(lines[-1]), "name": label})
+    per_round: dict[str, list[dict]] = {label: [] for _, _, label in runs}
+    for round_ in range(max(1, args.rounds)):
+        for name, weights, label in (runs if round_ % 2 == 0 else runs[::-1]):
+            cmd = [sys.executable, "-m", "bench.runtimes", "--only", name, "--video", str(args.video),
+                   "--frames", str(args.frames), "--points", str(args.points), "--threads", str(args.threads)]
+            for flag, value in (("--weights", weights), ("--manifest", args.manifest if round_ == 0 else None)):
+                if value:
+                    cmd += [flag, str(value)]
+            result = subprocess.run(cmd, capture_output=True, text=True)
+            lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
+            if result.returncode != 0 or not lines:
+                print(f"[{label}] failed: {result.stderr.strip()[-300:]}", file=sys.stderr)
+                continue
+            per_round[label].append({**json.loads(lines[-1]), "name": label})
+    rows = [median_record(records) for records in per_round.values() if records]
     frame = read_frames(args.video, 1)[0]
     base = next((r for r in rows if r["name"] == "torch"), rows[0])
     print(f"video: {args.video.name} {frame.shape[1]}x{frame.shape[0]}, {args.frames} frames; "
@@ -173,6 +182,28 @@ def main(argv: list[str] | None = None) -> None:
         print(f"| {r['name']} | {r['model_p50']:.2f} | {r['model_p95']:.2f} | "
               f"{base['model_p50'] / r['model_p50']:.2f} | {face:.2f} | {vs_dlib} | {fps} | {fps_ratio} | {nme_text} | "
               f"{r['peak_rss_mb']:.0f} |")
+    dlib_rounds = per_round.get("dlib-68", [])
+    if args.rounds > 1 and dlib_rounds:
+        print(f"\n{args.rounds} rounds, alternated: per face p50 ms each round, and x dlib's in the same round\n")
+        print("| back-end | per face p50 ms (each round) | x dlib's (each round) | median x dlib's |\n|---|---|---|---|")
+        for label, records in per_round.items():
+            if len(records) != len(dlib_rounds):
+                continue
+            times = [r["face_p50"] for r in records]
+            ratios = [t / d["face_p50"] for t, d in zip(times, dlib_rounds)]
+            each_time = " / ".join(f"{t:.2f}" for t in times)
+            each_ratio = " / ".join(f"{x:.2f}" for x in ratios)
+            print(f"| {label} | {each_time} | {each_ratio} | {statistics.median(ratios):.2f} |")
+
+
+def median_record(records: list[dict]) -> dict:
+    """One back-end's rounds as one row: each number the median over the rounds (NME: the first round's)."""
+    out = dict(records[0])
+    for key in ("model_p50", "model_p95", "face_p50", "fps", "peak_rss_mb"):
+        values = [r[key] for r in records if r.get(key) is not None]
+        if values:
+            out[key] = statistics.median(values)
+    return out
 
 
 if __name__ == "__main__":

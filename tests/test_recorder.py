@@ -46,6 +46,50 @@ def test_pose_and_measures_are_written_in_openface_units(tmp_path):
     assert (row["ear_left"], row["ear_right"], row["blink"], row["mouth_open"]) == ("0.310", "0.290", "1", "0.120")
 
 
+def _reference_row(frame, timestamp, f, source):
+    """A row as the schema (README, CSV schema) defines each cell, through the csv module."""
+    p = f.pose
+    pose = ["nan"] * 6 if p is None else [f"{p.tx:.1f}", f"{p.ty:.1f}", f"{p.tz:.1f}",
+                                          f"{p.rx:.4f}", f"{p.ry:.4f}", f"{p.rz:.4f}"]
+    return ([frame, f.face_id, f"{timestamp:.4f}", f"{f.confidence:.3f}", int(f.success)] + pose
+            + [f"{v:.2f}" for v in f.points[:, 0].tolist()] + [f"{v:.2f}" for v in f.points[:, 1].tolist()]
+            + [f"{f.ear_left:.3f}", f"{f.ear_right:.3f}", int(f.blink), f"{f.mouth_open:.3f}", source])
+
+
+def test_rows_are_the_schemas_cells_whatever_the_values_and_the_source_name(tmp_path):
+    """The one-format row writer (core/recorder.row_format) against each cell formatted on its own and
+    quoted by the csv module: NaN and infinite values, negative zero, float32 and float64, halves
+    that round, huge coordinates, no pose; source names with commas, quotes, line breaks, non-ASCII."""
+    import io
+    from core.results import HeadPose
+    rng = np.random.default_rng(3)
+    sources = ["talk.mp4", "a,b.mp4", 'say "hi".mp4', "line\nbreak.mp4", "crlf\r.mp4", "été 😀.png", ""]
+    faces = []
+    for i in range(40):
+        pts = (rng.normal(0, 400, (98 if i % 5 == 0 else 68, 2)) * (10.0 ** rng.integers(-3, 4)))
+        pts = pts.astype(np.float32 if i % 2 else np.float64)
+        pts[0] = [np.nan, -0.0]
+        pts[1] = [np.inf, -np.inf]
+        pts[2] = [0.125, 2.675]                           # halves and a value float rounds down
+        f = FaceResult(i, (0, 0, 1, 1), pts, pts, np.float32(rng.random()), bool(i % 3))
+        if i % 4:
+            f.pose = HeadPose(*rng.normal(0, 300, 3), *rng.normal(0, 1, 3))
+        if i % 6:
+            f.ear_left, f.ear_right, f.mouth_open = (float(v) for v in rng.random(3))
+            f.blink = bool(i % 2)
+        faces.append(f)
+    for n in (68, 98):
+        path, expected = tmp_path / f"rows{n}.csv", io.StringIO()
+        writer = csv.writer(expected, lineterminator="\n")
+        writer.writerow(csv_header(n))
+        with CsvRecorder(path, n) as rec:
+            for k, f in enumerate(x for x in faces if len(x.points) == n):
+                source, t = sources[k % len(sources)], float(rng.random() * 1e4)
+                rec.write_frame(k, t, [f, f], source)
+                writer.writerows([_reference_row(k, t, f, source)] * 2)
+        assert path.read_bytes() == expected.getvalue().encode("utf-8")
+
+
 def test_rows_per_face_per_frame(tmp_path):
     path = tmp_path / "r.csv"
     with CsvRecorder(path, 68) as rec:

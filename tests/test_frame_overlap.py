@@ -82,15 +82,17 @@ def test_stopping_early_finishes_what_it_returned():
     assert [f for f, _ in first] == frames[:3] and all(r.faces for _, r in first)
 
 
-def test_an_error_in_the_worker_reaches_the_caller():
+@pytest.mark.parametrize("half", ["run_network", "finish"])
+def test_an_error_in_either_half_reaches_the_caller(half):
+    """The network runs in the caller's thread, `finish` in the worker's: a failure of either is raised here."""
     pipeline = shipped_pipeline()
     pipeline.prepare_for_source(live=False)
 
     def broken(begun):
-        raise RuntimeError("network failed")
+        raise RuntimeError(f"{half} failed")
 
-    pipeline.run_network = broken
-    with pytest.raises(RuntimeError, match="network failed"):
+    setattr(pipeline, half, broken)
+    with pytest.raises(RuntimeError, match=f"{half} failed"):
         list(process_overlapped(pipeline, eventful_frames()[:5]))
 
 

@@ -180,8 +180,8 @@ class PipelineConfig:
     # decoding (read ahead in a thread) and the Python around the network need: off measured faster
     # end to end, most for the small model (python -m bench.read_ahead; README, Performance).
     ort_spinning: bool = False
-    # Headless, a video file: the next frame's face network runs in a worker thread while this frame's
-    # eyelids, smoothing, measures and CSV row are done (core/frame_overlap.py; the same answers).
+    # Headless, a video file: this frame's eyelids, smoothing and measures are done in a worker thread
+    # while the next frame's face network runs (core/frame_overlap.py; the same answers).
     overlap_frames: bool = True
     # ONNX Runtime decodes the heatmaps inside the network's graph (core/heatmap_graph.py): the same
     # points, one call, no heatmaps copied out (`python -m bench.decode_in_graph`). Not with test-time

@@ -27,7 +27,7 @@ from typing import Iterable, Iterator, Protocol
 
 import numpy as np
 
-from core.pipeline import BegunFrame, LandmarkPipeline
+from core.pipeline import LandmarkPipeline
 from core.results import FrameResult
 
 

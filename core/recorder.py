@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import math
 import os
 import stat
 import sys
@@ -40,9 +41,6 @@ def csv_header(num_points: int) -> list[str]:
     return (["frame", "face_id", "timestamp", "confidence", "success"] + POSE_COLUMNS
             + [f"x_{i}" for i in range(num_points)] + [f"y_{i}" for i in range(num_points)]
             + MEASURE_COLUMNS + ["source"])
-
-
-NAN = float("nan")
 
 
 def row_format(num_points: int) -> str:
@@ -67,7 +65,7 @@ def source_cell(source: str) -> str:
 
 def _row_values(frame: int, timestamp: float, face: FaceResult) -> tuple:
     p = face.pose
-    pose = (NAN,) * 6 if p is None else (p.tx, p.ty, p.tz, p.rx, p.ry, p.rz)
+    pose = (math.nan,) * 6 if p is None else (p.tx, p.ty, p.tz, p.rx, p.ry, p.rz)
     return ((frame, face.face_id, timestamp, face.confidence, int(face.success)) + pose
             + tuple(face.points.T.ravel().tolist())
             + (face.ear_left, face.ear_right, int(face.blink), face.mouth_open))

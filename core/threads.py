@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Callable, TypeVar
 
 T = TypeVar("T")
@@ -64,8 +65,6 @@ def lower_this_thread(increment: int) -> bool:
     inherit the value. An unprivileged thread can never lower it again, so this is one-way."""
     if increment <= 0 or not sys.platform.startswith("linux"):
         return False
-    import threading
-
     tid = threading.get_native_id()
     try:
         now = os.getpriority(os.PRIO_PROCESS, tid)
@@ -84,8 +83,6 @@ def run_in_lowered_thread(fn: Callable[[], T], increment: int) -> T:
     while the caller's own priority stays as it was. `fn`'s exception is raised here."""
     if increment <= 0 or not sys.platform.startswith("linux"):
         return fn()
-    import threading
-
     box: list = []
 
     def call() -> None:

@@ -160,6 +160,9 @@ class PipelineConfig:
     # keeps its crop from its own landmarks), so a new face is found within a second at 30 fps;
     # each run costs ~6 ms (bench/pipeline_stages.py), so 15 frames spent ~0.4 ms a frame on it.
     redetect_every: int = 30
+    # That search runs in a thread of its own, started this many frames before the frame its new faces
+    # join the tracks on (core/face_search.py): the tracked frames meanwhile do not wait for it. 0: inline.
+    search_lag: int = 3
     min_track_score: float = 0.25          # below this the track is dropped and re-detected
     crop_follow: float = 0.5               # how far a track's crop moves to the new answer each frame (0..1)
     # Predict twice for a face the detector just framed (photos, new tracks), the second time from a
@@ -200,6 +203,8 @@ class PipelineConfig:
         if self.detector_range not in DETECTOR_RANGES:
             raise ValueError(f"detector range must be one of {', '.join(DETECTOR_RANGES)}, "
                              f"got {self.detector_range!r}")
+        if self.search_lag < 0:
+            raise ValueError(f"search_lag must be 0 or more frames, got {self.search_lag}")
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
         if self.model not in MODEL_SIZES:

@@ -17,6 +17,7 @@ from core.clock import ClockWatch
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
 from core.eyelids import EYELID_MODEL, EyelidRefiner
+from core.face_search import FaceSearch
 from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
@@ -102,6 +103,8 @@ class LandmarkPipeline:
         self.head_pose = HeadPoseEstimator()
         self.clock = ClockWatch(config.clock)
         self._frames_since_detect = 0
+        self.search = FaceSearch()            # the periodic search for new faces, a few frames ahead
+        self._seen_at_search: list[tuple[Track, tuple[float, float, float, float]]] = []
         self.blinks = 0                       # blinks begun since the source was opened, all faces
         self._blinking: set[int] = set()      # face ids inside a blink on the last frame
 
@@ -116,6 +119,7 @@ class LandmarkPipeline:
     def prepare_for_source(self, live: bool) -> None:
         """A new source: forget the tracks, pick the detector range it needs and
         load that detector now, so the first frame is not the one that waits for it."""
+        self.search.settle()
         self.detector_range = detector_range_for(self.config.detector_range, live)
         _ = self.detector                  # the property loads it
         self.reset()
@@ -127,6 +131,7 @@ class LandmarkPipeline:
 
     def reset(self) -> None:
         """Forget all tracks (and their filters) and the clock: a new source."""
+        self.search.settle()
         self.tracker.reset()
         self.clock.reset()
         self._frames_since_detect = 0
@@ -135,6 +140,7 @@ class LandmarkPipeline:
     def cut(self) -> None:
         """A break in the same source (loop, seek, restarted clock): tracks start afresh,
         new ids (core/clock.py)."""
+        self.search.settle()
         self.tracker.cut()
         self._frames_since_detect = 0
 
@@ -178,18 +184,36 @@ class LandmarkPipeline:
         detector_ran, found, limit_hit = False, 0, False
         if self.detection_due(still):
             detector = self.detector
-            detections = detector.detect_tiled(rgb) if still else detector.detect(rgb)
+            if still or not self.tracker.tracks:      # nothing to track: detect now
+                self.search.settle()
+                detections = detector.detect_tiled(rgb) if still else detector.detect(rgb)
+            else:                                     # new faces, searched for `search_lag` frames ago
+                if not self.search.in_flight:
+                    self._start_search(rgb)
+                detections = self.search.collect()
             scale = self.model_config.landmark_scale
             limit_hit = self.tracker.add_detections([d.box for d in detections],
                                                     [detector.crop_for(d, scale) for d in detections],
-                                                    [d.score for d in detections])
+                                                    [d.score for d in detections], self._seen_at_search)
+            self._seen_at_search = []
             self._frames_since_detect = 0
             detector_ran, found = True, len(detections)
         else:
             self._frames_since_detect += 1
+            # The search whose faces join on frame redetect_every + 1 after the last detection.
+            if not self.search.in_flight and \
+                    self._frames_since_detect >= self.config.redetect_every + 1 - self.config.search_lag:
+                self._start_search(rgb)
         timings["detect"] = (time.perf_counter() - t0) * 1e3
         return BegunFrame(rgb, timestamp, still, (w, h), timings, list(self.tracker.tracks), [], detector_ran,
                           found, limit_hit)
+
+    def _start_search(self, rgb: np.ndarray) -> None:
+        """The search for new faces on this frame, in its thread; the tracks' crops on this frame
+        (framed by the network's chain, the same in serial and overlapped runs) say later which
+        detections are faces already tracked."""
+        self._seen_at_search = [(t, t.crop.box()) for t in self.tracker.tracks]
+        self.search.start(self.detector.detect, rgb)
 
     def run_network(self, begun: BegunFrame) -> BegunFrame:
         """Crop, the face network and decode for `begun`'s tracks, and each track's next crop.
@@ -284,6 +308,7 @@ class LandmarkPipeline:
                           success, track.pose, ear_left, ear_right, blink, mouth_opening(track.raw_points))
 
     def close(self) -> None:
+        self.search.close()
         for detector in self._detectors.values():
             detector.close()
         self._detectors.clear()

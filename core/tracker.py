@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -85,14 +86,19 @@ class Tracker:
             track.filter.set_parameters(smoothing.min_cutoff, smoothing.beta, smoothing.d_cutoff,
                                         smoothing.shared_speed)
 
-    def add_detections(self, boxes: list[Box], crops: list[Crop], scores: list[float]) -> bool:
+    def add_detections(self, boxes: list[Box], crops: list[Crop], scores: list[float],
+                       seen_at_search: Sequence[tuple[Track, Box]] = ()) -> bool:
         """Start tracks for detections (best first) that no current track already covers.
 
+        `seen_at_search`: for detections made some frames ago (core/face_search.py), each track
+        with its box on the frame they were made on; a detection that one still-tracked face
+        covered then is that face, wherever it has moved since.
         Returns True when faces were left out because `max_faces` tracks exist.
         """
         limit_hit = False
+        then = [b for t, b in seen_at_search if any(t is u for u in self.tracks)]
         for box, crop, score in zip(boxes, crops, scores):
-            if any(box_iou(box, t.box()) > 0.3 for t in self.tracks):
+            if any(box_iou(box, t.box()) > 0.3 for t in self.tracks) or any(box_iou(box, b) > 0.3 for b in then):
                 continue
             if len(self.tracks) >= self.max_faces:
                 limit_hit = True

@@ -114,13 +114,15 @@ class Block(nn.Module):
         self.depthwise = nn.Conv2d(cin, cin, 3, stride, 1 if stride == 1 else 0, groups=cin)
         self.pointwise = nn.Conv2d(cin, cout, 1)
         self.act = _activation(cout, activation)
+        # The shortcut's zero channels as a 1x1 convolution once core/widening_conv.py has rewritten it.
+        self.widen: nn.Module | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.pointwise(self.depthwise(same_pad(x, 2) if self.stride == 2 and self.pads_before_conv else x))
         if self.stride == 2:
             x = F.max_pool2d(x, 2, 2)
         if self.extra:
-            x = F.pad(x, (0, 0, 0, 0, 0, self.extra))
+            x = F.pad(x, (0, 0, 0, 0, 0, self.extra)) if self.widen is None else self.widen(x)
         return self.act(x + y)
 
 

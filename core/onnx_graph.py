@@ -8,7 +8,9 @@ deconvolutions rewritten as sub-pixel convolutions (core/subpixel_deconv.py), wh
 ONNX Runtime runs in int8; the fp32 graph keeps them, faster in fp32. Every graph has its
 PReLUs written as Mul + Relu + Add (core/split_prelu.py), which ONNX Runtime keeps in its
 blocked layout: the face-mesh models' network ~1.4-1.6x as fast, same heatmaps; and the trunk's
-stride-2 SAME padding inside its depthwise convolutions (core/same_pad_conv.py), no Pad nodes before them.
+stride-2 SAME padding inside its depthwise convolutions (core/same_pad_conv.py), no Pad nodes before them;
+and the zero channels of its widening shortcuts as 1x1 convolutions (core/widening_conv.py), so that the
+whole trunk stays in that layout: the network ~1.1x as fast again, same heatmaps.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from core.model import MobileFAN
 from core.same_pad_conv import with_padding_in_convolutions
 from core.split_prelu import with_split_prelu
 from core.subpixel_deconv import with_subpixel_decoder
+from core.widening_conv import with_widening_convolutions
 from core.weights import tag_export
 
 ONNX_OPSET = 17
@@ -30,7 +33,7 @@ def export_onnx(model: MobileFAN, source_sha: str = "", subpixel: bool = False) 
     """ONNX (opset 17) with a dynamic batch axis; tagged with the checkpoint hash and the model's
     config when `source_sha` is given. `subpixel`: the decoder as sub-pixel convolutions (the
     form to quantise to int8)."""
-    model = with_padding_in_convolutions(with_split_prelu(model), model.config.input_size)
+    model = with_widening_convolutions(with_padding_in_convolutions(with_split_prelu(model), model.config.input_size))
     if subpixel:
         model = with_subpixel_decoder(model)
     size = model.config.input_size

@@ -8,7 +8,9 @@ runs the same real face crops (the astronaut clip through the app's detector and
 crop), timed in alternation (bench.ort_settings.time_alternated). Printed per graph: its node
 count, per-face ms each round and their median, its speed relative to the first graph, and its
 largest heatmap difference from the first graph. `--profile` adds ONNX Runtime's own share of
-the time per operator type (bench.subpixel.operator_shares).
+the time per operator type (bench.subpixel.operator_shares); `--layout`, the node counts of the
+graph as ONNX Runtime optimised it (its layout changes, ReorderInput / ReorderOutput, and the Add,
+Relu and Pad nodes no convolution took in).
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--profile", action="store_true", help="each graph's time per operator type")
+    parser.add_argument("--layout", action="store_true",
+                        help="each graph's layout changes and unfused nodes after ONNX Runtime's optimisation")
     args = parser.parse_args(argv)
     import onnx
 
@@ -57,6 +61,32 @@ def main(argv: list[str] | None = None) -> None:
         for label in labels:
             shares = operator_shares(data[label], crops, args.threads)
             print(f"| {label} | " + ", ".join(f"{op} {share:.0%}" for op, share in shares if share >= 0.01) + " |")
+
+    if args.layout:
+        kinds = ("ReorderInput", "ReorderOutput", "Add", "Relu", "Pad", "Conv")
+        print("\nNodes of each graph as ONNX Runtime optimised it\n\n| graph | " + " | ".join(kinds) + " |\n|---|"
+              + "---|" * len(kinds))
+        for label in labels:
+            counts = optimised_op_counts(data[label], args.threads)
+            print(f"| {label} | " + " | ".join(str(counts.get(kind, 0)) for kind in kinds) + " |")
+
+
+def optimised_op_counts(data: bytes, threads: int) -> dict[str, int]:
+    """Node counts per operator type of `data` as ONNX Runtime runs it (all optimisations, this CPU)."""
+    import collections
+    import tempfile
+
+    import onnx
+    import onnxruntime as ort
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.optimized_model_filepath = f"{tmp}/optimised.onnx"
+        options.log_severity_level = 3
+        ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        graph = onnx.load(f"{tmp}/optimised.onnx").graph
+    return dict(collections.Counter(node.op_type for node in graph.node))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from core.heatmap import WINDOW, WINDOW_TO_NEAR
 
 OUTPUT = "points"          # (faces, points, 3): x, y in heatmap pixels, peak score
 _PREFIX = "decode/"
-MIN_OPSET = 13             # Pad, Split and GatherElements as used here
+MIN_OPSET = 13             # Split with its sizes as an input, as used here
 
 # Central differences of a 3x3 neighbourhood p (row-major, [dy + 1, dx + 1]) at its centre, as the
 # columns of one matrix: d/dx, d/dy, d2/dx2, d2/dy2, d2/dxdy (core/heatmap.decode_heatmaps).

@@ -394,3 +394,20 @@ def test_a_share_of_the_people_is_nested_in_every_larger_share():
     people = lambda xs: {s.person for s in xs}          # noqa: E731
     assert len(people(quarter)) == 5 and len(people(half)) == 10 and people(quarter) <= people(half)
     assert len(quarter) == 15 and some_people(samples, 1.0) == samples      # every face of a chosen person
+
+
+def test_a_distillation_term_without_weight_is_not_computed(tmp_path, monkeypatch):
+    """The FA arm never builds the similarity maps (the costliest term), and logs no value for it."""
+    import training.train as train_module
+    manifest = tiny_corpus(tmp_path)
+    teacher = train(small_run(tmp_path, manifest, tmp_path / "t", width=0.5, deconv_channels=24))
+
+    def never(*args, **kwargs):
+        raise AssertionError("similarity term computed")
+
+    monkeypatch.setattr(train_module, "feature_similarity_loss", never)
+    train(small_run(tmp_path, manifest, tmp_path / "fa", teacher=str(teacher), fa_weight=0.01, fs_weight=0.0))
+    log = [json.loads(line) for line in (tmp_path / "fa" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] is None and log[-1]["loss_soft"] is None
+    with pytest.raises(AssertionError, match="similarity term computed"):      # with a weight, it is
+        train(small_run(tmp_path, manifest, tmp_path / "fs", teacher=str(teacher), fs_weight=0.01))

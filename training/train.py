@@ -315,7 +315,7 @@ class TrainingRun:
         """The ReLU trunk's PReLU share after `steps_done` steps: 1 -> 0 over `relu_fade_epochs`."""
         return max(0.0, 1.0 - steps_done / self.fade_steps) if self.fade_steps else 0.0
 
-    def _step(self, images: torch.Tensor, points: torch.Tensor, step: int, sums: dict[str, float]) -> float:
+    def _step(self, images: torch.Tensor, points: torch.Tensor, step: int, sums: dict[str, float | None]) -> float:
         cfg = self.cfg
         if self.fade_steps:
             set_relu_fade(self.model, self._fade(step))
@@ -331,18 +331,26 @@ class TrainingRun:
         if self.teacher is not None:
             with torch.no_grad():
                 teacher_heatmaps, teacher_features = self._teacher_features(images, features)
-            loss_fa = feature_aligned_loss(self.adapters([features[i] for i in cfg.fa_levels]),
-                                           [teacher_features[i] for i in cfg.fa_levels])
-            loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
-                                              [teacher_features[i] for i in cfg.fs_levels])
-            loss = loss + cfg.fa_weight * loss_fa + cfg.fs_weight * loss_fs
-            sums["fa"] += loss_fa.item()
-            sums["fs"] += loss_fs.item()
+            # Only the terms with a weight are computed (the others are logged as null): with weight 0
+            # a term adds nothing to any gradient, and the similarity term's N x N maps (a million
+            # entries per image at a 32 x 32 stage, for the student and the teacher) cost more than
+            # the rest of the step, so the FA and soft arms of an ablation ran ~4x slower than plain
+            # training while computing it for nothing.
+            if cfg.fa_weight:
+                loss_fa = feature_aligned_loss(self.adapters([features[i] for i in cfg.fa_levels]),
+                                               [teacher_features[i] for i in cfg.fa_levels])
+                loss = loss + cfg.fa_weight * loss_fa
+                sums["fa"] = (sums["fa"] or 0.0) + loss_fa.item()
+            if cfg.fs_weight:
+                loss_fs = feature_similarity_loss([features[i] for i in cfg.fs_levels],
+                                                  [teacher_features[i] for i in cfg.fs_levels])
+                loss = loss + cfg.fs_weight * loss_fs
+                sums["fs"] = (sums["fs"] or 0.0) + loss_fs.item()
             if cfg.soft_weight:
                 loss_soft = heatmap_loss(heatmaps, soft_targets(teacher_heatmaps, cfg.model, self.teacher.config),
                                          point_weights=self.point_weights)
                 loss = loss + cfg.soft_weight * loss_soft
-                sums["soft"] += loss_soft.item()
+                sums["soft"] = (sums["soft"] or 0.0) + loss_soft.item()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -364,7 +372,7 @@ class TrainingRun:
                           torch.nn.functional.interpolate(t, size=s.shape[-2:], mode="bilinear", align_corners=False)
                           for t, s in zip(features, student_features)]
 
-    def _end_epoch(self, sums: dict[str, float], steps: int) -> None:
+    def _end_epoch(self, sums: dict[str, float | None], steps: int) -> None:
         # Validated as the next step would train it; while the slopes still fade, the network differs
         # from what its checkpoint would load as (a plain ReLU trunk), so no best.pt is written.
         fade = self._fade((self.epoch + 1) * self.steps_per_epoch)
@@ -375,7 +383,7 @@ class TrainingRun:
             metrics = {"nme": row["nme_person"], "nme_faces": row["nme"], "fr10": row["fr10"], "auc10": row["auc10"]}
         record = {"epoch": self.epoch + 1, "elapsed_min": round(self.elapsed / 60, 2),
                   **({"relu_fade": round(fade, 4)} if self.fade_steps else {}),
-                  **{f"loss_{k}": round(v / max(steps, 1), 5) for k, v in sums.items()},
+                  **{f"loss_{k}": None if v is None else round(v / max(steps, 1), 5) for k, v in sums.items()},
                   **{f"val_{k}": round(v, 5) for k, v in metrics.items()}}
         log.info(json.dumps(record))
         with (self.out / "log.jsonl").open("a") as fh:
@@ -397,7 +405,7 @@ class TrainingRun:
         steps_this_run = 0
         while self.epoch < cfg.epochs:
             self.model.train()
-            sums = {"heatmap": 0.0, "fa": 0.0, "fs": 0.0, "soft": 0.0}
+            sums: dict[str, float | None] = {"heatmap": 0.0, "fa": None, "fs": None, "soft": None}
             steps = 0
             bar = tqdm(self._loader(self.epoch, self.batch), desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                        initial=self.batch, total=self.steps_per_epoch, leave=False)

@@ -46,6 +46,20 @@ def test_fs_of_identical_features_is_zero_and_follows_its_definition():
     assert feature_similarity_loss(f, g).item() == pytest.approx(by_hand, rel=1e-4)
 
 
+def test_fs_without_the_maps_has_the_maps_value_and_gradient():
+    """Computed from channel products (training/losses.py), it is the literal MSE of the N x N maps."""
+    torch.manual_seed(3)
+    for shape_s, shape_t in [((2, 8, 6, 6), (2, 24, 6, 6)), ((3, 16, 16, 16), (3, 64, 16, 16))]:
+        s = torch.randn(*shape_s, requires_grad=True)
+        t = torch.randn(*shape_t)
+        literal = torch.nn.functional.mse_loss(similarity_map(s), similarity_map(t))
+        (grad_literal,) = torch.autograd.grad(literal, s)
+        fast = feature_similarity_loss([s], [t])
+        (grad_fast,) = torch.autograd.grad(fast, s)
+        assert fast.item() == pytest.approx(literal.item(), rel=1e-5)
+        assert torch.allclose(grad_fast, grad_literal, rtol=1e-3, atol=1e-9)
+
+
 def test_similarity_loss_ignores_channel_count_and_scale():
     torch.manual_seed(1)
     f = torch.randn(2, 8, 4, 4)

@@ -69,5 +69,21 @@ def similarity_map(features: torch.Tensor) -> torch.Tensor:
 
 
 def feature_similarity_loss(student: list[torch.Tensor], teacher: list[torch.Tensor]) -> torch.Tensor:
-    """Sum over stages of the mean squared difference of the N x N cosine-similarity maps (eq. 3-4)."""
-    return sum(F.mse_loss(similarity_map(s), similarity_map(t.detach())) for s, t in zip(student, teacher))
+    """Sum over stages of the mean squared difference of the N x N cosine-similarity maps (eq. 3-4).
+
+    The same number, computed without the maps: with A (C_s x N) and B (C_t x N) the unit-length
+    feature vectors of the N positions, ||A^T A - B^T B||^2 = ||A A^T||^2 - 2 ||A B^T||^2 + ||B B^T||^2
+    (expand the square; tr(A^T A B^T B) = ||A B^T||^2). Those are channel-by-channel products: at a
+    32 x 32 stage with 32 student and 128 teacher channels, 32 x 32, 32 x 128 and 128 x 128 matrices
+    instead of two 1024 x 1024 maps, ~30x fewer multiply-adds and no million-entry tensors per image
+    (`similarity_map` keeps the literal form, for the tests). The three sums are taken in float64 so
+    that their difference, small when the maps agree, keeps its precision."""
+    total = torch.zeros((), device=student[0].device)
+    for s, t in zip(student, teacher):
+        a = F.normalize(s.flatten(2), dim=1).double()                 # (B, C_s, N)
+        b = F.normalize(t.detach().flatten(2), dim=1).double()        # (B, C_t, N)
+        positions = a.shape[-1]
+        squared = ((a @ a.transpose(1, 2)).square().sum((1, 2)) - 2 * (a @ b.transpose(1, 2)).square().sum((1, 2))
+                   + (b @ b.transpose(1, 2)).square().sum((1, 2)))
+        total = total + (squared.clamp_min(0) / positions ** 2).mean().float()
+    return total

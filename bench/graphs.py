@@ -77,17 +77,10 @@ def optimised_op_counts(data: bytes, threads: int) -> dict[str, int]:
     import tempfile
 
     import onnx
-    import onnxruntime as ort
     with tempfile.TemporaryDirectory() as tmp:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.optimized_model_filepath = f"{tmp}/optimised.onnx"
-        options.log_severity_level = 3
-        ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
+        session(data, threads, False, "all", save_optimised=f"{tmp}/optimised.onnx")
         graph = onnx.load(f"{tmp}/optimised.onnx").graph
     return dict(collections.Counter(node.op_type for node in graph.node))
-
 
 if __name__ == "__main__":
     main()

@@ -21,9 +21,13 @@ from core.config import PipelineConfig, default_weights_path
 from core.weights import export_path
 
 
-def session(data: bytes, threads: int, spinning: bool, level: str):
+def session(data: bytes, threads: int, spinning: bool, level: str, save_optimised: str | None = None):
+    """An ONNX Runtime session with these settings; `save_optimised`: also write the graph as it
+    optimised it to that path (bench.graphs --layout)."""
     import onnxruntime as ort
     options = ort.SessionOptions()
+    if save_optimised:
+        options.optimized_model_filepath = save_optimised
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.graph_optimization_level = {"basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,

@@ -7,7 +7,8 @@ For each model, on one face of the clip (the pipeline's own state after a few
 frames of tracking): every call a headless video frame makes, timed alone
 (best of `--repeats` rounds of `--calls` calls, microseconds), in the order a
 frame makes them. The detector runs once in `redetect_every` + 1 frames, so
-its share per frame is its cost divided by that. The sum is the frame's work
+its share per frame is its cost divided by that (in a thread of its own while
+faces are tracked, core/face_search.py: off the frame's chain, not off the CPU). The sum is the frame's work
 on one core. Below it, headless runs of the whole clip (`core.headless`, CSV
 written, as `main.py --headless` runs; and once more with neither read-ahead
 nor overlap, one frame after the other in one thread): wall microseconds per

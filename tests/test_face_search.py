@@ -107,3 +107,8 @@ def test_overlapped_runs_find_the_new_face_on_the_same_frame_with_the_same_point
         assert [f.face_id for f in a.faces] == [f.face_id for f in b.faces]
         for fa, fb in zip(a.faces, b.faces):
             np.testing.assert_array_equal(fa.points, fb.points)
+
+
+def test_a_negative_lag_is_refused():
+    with pytest.raises(ValueError, match="search_lag"):
+        PipelineConfig(search_lag=-1)

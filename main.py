@@ -186,13 +186,11 @@ def run_headless_cli(plan, config: PipelineConfig) -> int:
     """One source, or each file of a folder of videos in turn, into one CSV (and overlays)."""
     from tqdm import tqdm
 
-    from core.headless import open_run, run_headless, run_inputs
-    from core.read_ahead import decoder_nice
-    from core.sources import open_source
+    from core.headless import open_headless_source, open_run, run_headless, run_inputs
 
     request = plan.request
     # The source first, then the model, then the CSV: a run that fails to start writes nothing.
-    source = open_source(plan.inputs[0], decoder_nice(request.read_ahead, request.decode_nice)) \
+    source = open_headless_source(plan.inputs[0], request.read_ahead, request.decode_nice) \
         if plan.kind == "stream" else None
     try:
         pipeline, recorder = open_run(config, request.csv, request.overwrite)

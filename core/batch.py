@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from core.config import PipelineConfig
 from core.errors import MobileFANError
-from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES, decoder_nice
+from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES
 
 PART_SUFFIX = ".part"
 
@@ -103,8 +103,7 @@ def _pipeline(config: PipelineConfig):
 
 def process_file(task: Task, config: PipelineConfig) -> FileReport:
     """Every frame of one file to its CSV. Never raises: a failure is the report's `error`."""
-    from core.headless import open_run, run_headless
-    from core.sources import open_source
+    from core.headless import open_headless_source, open_run, run_headless
 
     report = FileReport(task.source, task.csv)
     final = Path(task.csv)
@@ -112,7 +111,7 @@ def process_file(task: Task, config: PipelineConfig) -> FileReport:
     start = time.perf_counter()
     source = None
     try:
-        source = open_source(task.source, decoder_nice(task.read_ahead, task.decode_nice))
+        source = open_headless_source(task.source, task.read_ahead, task.decode_nice)
         # overwrite: a .part file is our own leftover from a killed run
         pipeline, recorder = open_run(config, part, overwrite=True, pipeline=_pipeline(config))
         summary = run_headless(source, pipeline, recorder, progress=False, notify=report.notes.append,

@@ -77,6 +77,13 @@ def open_run(config: PipelineConfig, csv_path: Path | None, overwrite: bool = Fa
     return pipeline, recorder
 
 
+def open_headless_source(spec: str | int | Path, read_ahead: int = READ_AHEAD_FRAMES,
+                         decode_nice: int = DECODE_NICE) -> FrameSource:
+    """`spec` opened for `run_headless` with the same `read_ahead` and `decode_nice`: a video that a
+    reader thread decodes has FFmpeg's threads lowered with it (core/read_ahead.decoder_nice)."""
+    return open_source(spec, decoder_nice(read_ahead, decode_nice))
+
+
 def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecorder | None = None,
                notify: Callable[[str], None] | None = None, progress: bool = True,
                should_stop: Callable[[], bool] | None = None,
@@ -91,7 +98,7 @@ def run_inputs(specs: list[str], pipeline: LandmarkPipeline, recorder: CsvRecord
                 total.stopped = True
                 break
             try:
-                source = open_source(spec, decoder_nice(read_ahead, decode_nice))
+                source = open_headless_source(spec, read_ahead, decode_nice)
             except SourceError as exc:
                 say(f"{Path(spec).name}: skipped: {exc}")
                 continue
@@ -113,8 +120,8 @@ def run_headless(source: FrameSource, pipeline: LandmarkPipeline, recorder: CsvR
     `close_recorder` is False: more files follow into it), also when an error (a write
     failure, say) stops the run: its rows stay whole. A file's next `read_ahead` frames are
     decoded in a thread of their own meanwhile (core/read_ahead.py; 0: none, as for a camera), its
-    nice value `decode_nice` above the caller's (open a video with `decoder_nice`'s for its FFmpeg
-    threads to follow), and
+    nice value `decode_nice` above the caller's (open it with `open_headless_source` for a video's
+    FFmpeg threads to follow), and
     a file's next frame runs its face network while this one is finished (core/frame_overlap.py;
     `PipelineConfig.overlap_frames`), with the answers of one frame after the other."""
     summary = HeadlessSummary()

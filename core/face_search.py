@@ -21,48 +21,53 @@ flight, and `settle` waits for it before anyone else uses the detector.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, Generic, TypeVar
 
 import numpy as np
 
 from core.detector import Detection
 
 Detect = Callable[[np.ndarray], list[Detection]]
+Seen = TypeVar("Seen")
 
 
-class FaceSearch:
-    """At most one detector call in flight, started on one frame and collected on a later one."""
+class FaceSearch(Generic[Seen]):
+    """At most one detector call in flight, started on one frame and collected on a later one,
+    with what the caller saw on that frame (`seen`: the pipeline's tracks and their boxes then),
+    which is dropped with it."""
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._future: Future[list[Detection]] | None = None
+        self._seen: Seen | None = None
 
     @property
     def in_flight(self) -> bool:
         """A search was started and its answer not yet collected (or dropped)."""
         return self._future is not None
 
-    def start(self, detect: Detect, rgb: np.ndarray) -> None:
+    def start(self, detect: Detect, rgb: np.ndarray, seen: Seen) -> None:
         """`detect` on a copy of `rgb` in the search thread (the caller may reuse its frame)."""
         if self._future is not None:
             raise RuntimeError("a face search is already in flight; collect or drop it first")
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="face-search")
-        self._future = self._pool.submit(detect, rgb.copy())
+        self._future, self._seen = self._pool.submit(detect, rgb.copy()), seen
 
-    def collect(self) -> list[Detection]:
-        """The started search's detections (waiting for them if need be); its error, if it failed."""
+    def collect(self) -> tuple[list[Detection], Seen]:
+        """The started search's detections (waiting for them if need be) and what was seen when it
+        started; its error, if it failed."""
         if self._future is None:
             raise RuntimeError("no face search in flight")
-        future, self._future = self._future, None
-        return future.result()
+        future, seen, self._future, self._seen = self._future, self._seen, None, None
+        return future.result(), seen
 
     def settle(self) -> None:
         """Drop any search in flight, once it has ended: the detector is free for another caller
         (a new source, a break in the clock, or a frame with no tracks that must detect now).
         Its answer, or its error, belonged to frames that no longer matter."""
         if self._future is not None:
-            future, self._future = self._future, None
+            future, self._future, self._seen = self._future, None, None
             future.exception()
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
 from core.mirror_test import MirrorAveragingRunner
 from core.predictor import LandmarkPredictor, Prediction
-from core.results import FaceResult, FrameResult
+from core.results import Box, FaceResult, FrameResult
 from core.runtimes import open_runner
 from core.threads import set_thread_counts
 from core.tracker import Track, Tracker, points_box
@@ -103,8 +103,8 @@ class LandmarkPipeline:
         self.head_pose = HeadPoseEstimator()
         self.clock = ClockWatch(config.clock)
         self._frames_since_detect = 0
-        self.search = FaceSearch()            # the periodic search for new faces, a few frames ahead
-        self._seen_at_search: list[tuple[Track, tuple[float, float, float, float]]] = []
+        # The periodic search for new faces, a few frames ahead, with each track's box on its frame.
+        self.search: FaceSearch[list[tuple[Track, Box]]] = FaceSearch()
         self.blinks = 0                       # blinks begun since the source was opened, all faces
         self._blinking: set[int] = set()      # face ids inside a blink on the last frame
 
@@ -184,18 +184,18 @@ class LandmarkPipeline:
         detector_ran, found, limit_hit = False, 0, False
         if self.detection_due(still):
             detector = self.detector
+            seen_at_search: list[tuple[Track, Box]] = []
             if still or not self.tracker.tracks:      # nothing to track: detect now
                 self.search.settle()
                 detections = detector.detect_tiled(rgb) if still else detector.detect(rgb)
             else:                                     # new faces, searched for `search_lag` frames ago
                 if not self.search.in_flight:
                     self._start_search(rgb)
-                detections = self.search.collect()
+                detections, seen_at_search = self.search.collect()
             scale = self.model_config.landmark_scale
             limit_hit = self.tracker.add_detections([d.box for d in detections],
                                                     [detector.crop_for(d, scale) for d in detections],
-                                                    [d.score for d in detections], self._seen_at_search)
-            self._seen_at_search = []
+                                                    [d.score for d in detections], seen_at_search)
             self._frames_since_detect = 0
             detector_ran, found = True, len(detections)
         else:
@@ -212,8 +212,7 @@ class LandmarkPipeline:
         """The search for new faces on this frame, in its thread; the tracks' crops on this frame
         (framed by the network's chain, the same in serial and overlapped runs) say later which
         detections are faces already tracked."""
-        self._seen_at_search = [(t, t.crop.box()) for t in self.tracker.tracks]
-        self.search.start(self.detector.detect, rgb)
+        self.search.start(self.detector.detect, rgb, [(t, t.crop.box()) for t in self.tracker.tracks])
 
     def run_network(self, begun: BegunFrame) -> BegunFrame:
         """Crop, the face network and decode for `begun`'s tracks, and each track's next crop.

@@ -28,20 +28,20 @@ def test_search_runs_in_its_own_thread_on_a_copy_of_the_frame():
 
     search = FaceSearch()
     frame = np.full((4, 4, 3), 7, np.uint8)
-    search.start(detect, frame)
+    search.start(detect, frame, "tracks then")
     assert search.in_flight
     frame[:] = 99                          # the caller reuses its frame while the search runs
     release.set()
-    assert search.collect() == [FACE] and not search.in_flight
+    assert search.collect() == ([FACE], "tracks then") and not search.in_flight
     assert seen["pixel"] == 7 and seen["thread"].startswith("face-search")
     search.close()
 
 
 def test_one_search_at_a_time_and_errors_reach_the_collector():
     search = FaceSearch()
-    search.start(lambda rgb: [FACE], np.zeros((2, 2, 3), np.uint8))
+    search.start(lambda rgb: [FACE], np.zeros((2, 2, 3), np.uint8), None)
     with pytest.raises(RuntimeError, match="already in flight"):
-        search.start(lambda rgb: [], np.zeros((2, 2, 3), np.uint8))
+        search.start(lambda rgb: [], np.zeros((2, 2, 3), np.uint8), None)
     search.settle()                        # dropped, unread
     with pytest.raises(RuntimeError, match="no face search"):
         search.collect()
@@ -49,10 +49,10 @@ def test_one_search_at_a_time_and_errors_reach_the_collector():
     def broken(rgb):
         raise ValueError("detector failed")
 
-    search.start(broken, np.zeros((2, 2, 3), np.uint8))
+    search.start(broken, np.zeros((2, 2, 3), np.uint8), None)
     with pytest.raises(ValueError, match="detector failed"):
         search.collect()
-    search.start(broken, np.zeros((2, 2, 3), np.uint8))
+    search.start(broken, np.zeros((2, 2, 3), np.uint8), None)
     search.settle()                        # a dropped search's error belongs to frames that no longer matter
     search.close()
 

@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                    help="test-time mirroring: each face also run mirrored, the answers averaged (twice the network "
                         "per face, ~5%% less error; default: on for --model accurate only)")
+    p.add_argument("--mesh-blend", action=argparse.BooleanOptionalAction, default=None,
+                   help="68 points: blend each answer with MediaPipe's face mesh read on the same crop (~6%% less "
+                        "error for the accurate model, ~3 ms a face; default: on for --model accurate only)")
     p.add_argument("--threads", type=int, default=default_model_threads(),
                    help="CPU threads for the model (default: 2, or 1 on a machine with 2 cores; here %(default)s)")
     p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,
@@ -100,7 +103,8 @@ def make_config(args: argparse.Namespace, points: int, model: str | None = None)
                           detector_range=args.detector,
                           num_threads=args.threads, runtime=args.runtime, max_faces=args.max_faces,
                           smoothing=SmoothingConfig(enabled=not args.no_smoothing), eyelids=not args.no_eyelids,
-                          mirror=args.mirror, camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy),
+                          mirror=args.mirror, mesh_blend=args.mesh_blend,
+                          camera=CameraOverrides(args.fx, args.fy, args.cx, args.cy),
                           overlap_frames=not args.no_overlap)
 
 
@@ -247,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             return error(f"{name} must be at least {low}")
     if args.decode_nice > 19:
         return error("--decode-nice must be at most 19 (the lowest priority)")
+    if args.mesh_blend and args.points == 98:
+        return error("--mesh-blend reads the face mesh as 68 points; it has no 98-point form")
     for name, value in (("--fx", args.fx), ("--fy", args.fy)):
         if value is not None and not value > 0:
             return error(f"{name} must be a positive number of pixels")

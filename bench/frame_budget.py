@@ -108,6 +108,10 @@ def pieces(video: Path, model: str, calls: int, repeats: int) -> list[tuple[str,
             ("landmarks to the frame", best_us(lambda: predictor.to_frame(*located, crops), calls, repeats), True),
             ("next crop (tracker.follow)", best_us(lambda: pipe.tracker.follow(track, points), calls, repeats), True),
         ]
+        if pipe.mesh_blend is not None:
+            scale = pipe.model_config.landmark_scale
+            timed += [("mesh blend: the face mesh on the same crop and its mirror image, read as 68 points",
+                       best_us(lambda: pipe.mesh_blend.blend(rgb, [points], crops, scale), calls, repeats), True)]
         if pipe.eyelids is not None:
             timed += [
                 ("eyelids: crops, network, back to the frame",
@@ -179,12 +183,17 @@ def main(argv: list[str] | None = None) -> None:
     print("| video decoding + RGB (the read-ahead thread; CPU, all threads) | " +
           " | ".join(f"{decode:.0f}" for _ in args.model) + " |")
     sums = {m: decode for m in args.model}
-    for i, (name, _, counted) in enumerate(table[args.model[0]]):
-        values = [table[m][i][1] for m in args.model]
+    names: list[tuple[str, bool]] = []            # every model's pieces, in order (a model may lack some)
+    for m in args.model:
+        for name, _, counted in table[m]:
+            if (name, counted) not in names:
+                names.append((name, counted))
+    for name, counted in names:
+        values = {m: dict((n, v) for n, v, _ in table[m]).get(name) for m in args.model}
         if counted:
-            for m, v in zip(args.model, values):
-                sums[m] += v
-        print(f"| {name} | " + " | ".join(f"{v:.0f}" for v in values) + " |")
+            for m, v in values.items():
+                sums[m] += v or 0.0
+        print(f"| {name} | " + " | ".join("-" if v is None else f"{v:.0f}" for v in values.values()) + " |")
     print("| **sum: one frame's work on one core** | " + " | ".join(f"**{sums[m]:.0f}**" for m in args.model) + " |")
     for label, run in (("headless run", runs), ("serial run (no read-ahead, no overlap)", serial)):
         print(f"| {label}: wall per frame | " + " | ".join(f"{run[m][0] * 1e3:.0f}" for m in args.model) + " |")

@@ -139,6 +139,7 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 # 128 channels, the distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
+MESH_BLENDED_MODELS = ("accurate",)    # 68 points blended with the face mesh's reading unless told otherwise
 ENCODERS = ("mobilenetv2", "face_mesh")
 TRUNK_ACTIVATIONS = ("prelu", "relu")
 
@@ -176,6 +177,12 @@ class PipelineConfig:
     # averaged, twice the network per face for ~5% less error (README, Weights). None: the
     # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).
     mirror: bool | None = None
+    # A second opinion (core/mesh_blend.py): MediaPipe's face mesh on the same crop, read as the 68
+    # points through a fitted map, averaged with the network's answer: ~6% less error for the
+    # accurate model (weights/MODEL_CARD.md, round 22), ~3 ms a face. 68 points only (a 98-point
+    # model is never blended, so a window switching layouts keeps the setting). None: the model's
+    # own choice, MESH_BLENDED_MODELS.
+    mesh_blend: bool | None = None
     # Model threads (torch / ONNX Runtime / OpenCV): 2, or 1 on a 2-core machine (core/threads.py).
     num_threads: int = field(default_factory=default_model_threads)
     # ONNX Runtime's idle model threads busy-wait for the next call (core/runtimes.py). Fastest for
@@ -212,6 +219,10 @@ class PipelineConfig:
 
     def mirrors(self) -> bool:
         return self.model in MIRRORED_MODELS if self.mirror is None else self.mirror
+
+    def blends_mesh(self) -> bool:
+        wanted = self.model in MESH_BLENDED_MODELS if self.mesh_blend is None else self.mesh_blend
+        return wanted and self.points == 68
 
     def decodes_in_graph(self) -> bool:
         return self.decode_in_graph and not self.mirrors()

@@ -22,6 +22,7 @@ from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
+from core.mesh_blend import MeshBlend
 from core.mirror_test import MirrorAveragingRunner
 from core.predictor import LandmarkPredictor, Prediction
 from core.results import Box, FaceResult, FrameResult
@@ -92,6 +93,7 @@ class LandmarkPipeline:
             runner = MirrorAveragingRunner(runner, layout_for(config.points))
         self.predictor = LandmarkPredictor(model_config, runner)
         self.eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
+        self.mesh_blend = MeshBlend() if config.blends_mesh() else None
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:
@@ -274,6 +276,11 @@ class LandmarkPipeline:
             return FrameResult([], timings, False, (w, h))
         tracks, predictions, still, timestamp = begun.tracks, begun.predictions, begun.still, begun.timestamp
         t4 = time.perf_counter()
+        if self.mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
+            blended = self.mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
+                                            self.model_config.landmark_scale)
+            for pred, points in zip(predictions, blended):
+                pred.points = points
         if self.eyelids is not None and predictions:
             for pred, points in zip(predictions, self.eyelids.refine(begun.rgb, [p.points for p in predictions])):
                 pred.points = points

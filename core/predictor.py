@@ -21,6 +21,7 @@ from core.runtimes import HeatmapRunner
 class Prediction:
     points: np.ndarray      # (N, 2) frame pixels
     scores: np.ndarray      # (N,) heatmap peak heights; ~1 where the model is sure
+    crop: Crop | None = None    # where the network looked (a second network may look there too)
 
 
 class LandmarkPredictor:
@@ -60,7 +61,7 @@ class LandmarkPredictor:
         """Heatmap-pixel landmarks of each crop -> frame pixels."""
         size, hm = self.config.input_size, self.config.heatmap_size
         in_crop = heatmap_to_input(points, size, hm)
-        return [Prediction(apply_affine(crop.inverse_matrix(size), pts).astype(np.float32), s)
+        return [Prediction(apply_affine(crop.inverse_matrix(size), pts).astype(np.float32), s, crop)
                 for crop, pts, s in zip(crops, in_crop, scores)]
 
     def predict(self, rgb: np.ndarray, crops: list[Crop]) -> list[Prediction]:

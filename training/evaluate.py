@@ -36,14 +36,22 @@ def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Ite
 
 
 def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None,
-                    eyelids=None) -> list[np.ndarray]:
-    """The model's points on each sample; with `eyelids` (a core.eyelids.EyelidRefiner) the lids
-    re-placed from the eye crops, as the app does."""
+                    eyelids=None, mesh_blend=None, reframe: bool = False) -> list[np.ndarray]:
+    """The model's points on each sample; with `mesh_blend` (a core.mesh_blend.MeshBlend) blended
+    with the face mesh's reading of them, then with `eyelids` (a core.eyelids.EyelidRefiner) the
+    lids re-placed from the eye crops, in the app's order. Each face is framed from its labels;
+    `reframe`: then framed again from that first answer and predicted anew, as the app frames a
+    face it tracks or a photo's second pass, where no labels are known."""
     was_training = model.training
     predictor = LandmarkPredictor(model.config, runner or TorchRunner(model.eval()))
     preds = []
     for rgb, crop in framed_faces(predictor, samples):
         points = predictor.predict(rgb, [crop])[0].points
+        if reframe:
+            crop = predictor.crop_from_landmarks(points)
+            points = predictor.predict(rgb, [crop])[0].points
+        if mesh_blend is not None:
+            points = mesh_blend.blend(rgb, [points], [crop], model.config.landmark_scale)[0]
         preds.append(eyelids.refine(rgb, [points])[0] if eyelids is not None else points)
     model.train(was_training)
     return preds
@@ -57,10 +65,10 @@ def sample_crops(model: MobileFAN, samples: list[FaceSample]) -> np.ndarray:
 
 
 def face_errors(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None,
-                eyelids=None) -> np.ndarray:
+                eyelids=None, mesh_blend=None, reframe: bool = False) -> np.ndarray:
     """NME of each sample. A 98-point model scored against 68-point labels is scored on the
     68 points the layouts share (and normalised by those labels' eye corners)."""
-    preds = predict_samples(model, samples, runner, eyelids)
+    preds = predict_samples(model, samples, runner, eyelids, mesh_blend, reframe)
     out = []
     for p, s in zip(preds, samples):
         if len(p) != len(s.points):
@@ -184,6 +192,12 @@ def main(argv: list[str] | None = None) -> None:
                              "NME / FR / AUC per yaw, face-size and colour bucket, for each checkpoint")
     parser.add_argument("--eyelids", action="store_true",
                         help="re-place the lids with the eyelid network (core/eyelids.py), as the app does")
+    parser.add_argument("--mesh-blend", action="store_true",
+                        help="blend each 68-point answer with the face mesh's reading of it (core/mesh_blend.py), "
+                             "as the app does for --model accurate")
+    parser.add_argument("--reframe", action="store_true",
+                        help="frame each face again from the model's first answer and predict anew, as the app "
+                             "frames faces it tracks (default: framed from the labels only)")
     parser.add_argument("--runtime", default="torch",
                         help="run the checkpoints through this runtime (e.g. onnxruntime-int8, or auto: the export each "
                              "model ships, as the app runs it) instead of eager PyTorch")
@@ -204,14 +218,22 @@ def _report(args: argparse.Namespace) -> None:
         samples = cap_video_frames(samples)
         print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}; video frames capped "
               f"at {VIDEO_FRAMES_PER_PERSON} per person)\n")
-        eyelids = None
+        eyelids = blend = None
         if args.eyelids:
             from core.eyelids import EyelidRefiner
             eyelids = EyelidRefiner()
+        if args.mesh_blend:
+            from core.mesh_blend import MeshBlend
+            blend = MeshBlend()
         for path in args.checkpoints:
             model = load_checkpoint(path).model
-            errors = face_errors(model, samples, _runner(model, path, args.runtime, args.mirror), eyelids)
-            print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+            if blend is not None and model.config.num_points != 68:
+                raise ValueError(f"--mesh-blend reads the mesh as 68 points; {path} has {model.config.num_points}")
+            errors = face_errors(model, samples, _runner(model, path, args.runtime, args.mirror), eyelids, blend,
+                                 args.reframe)
+            print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', reframed' if args.reframe else ''}"
+                  f"{', mesh blend' if blend else ''}"
+                  f"{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
             print("|---|---|---|---|---|---|---|")
             for r in bucket_table(errors, samples):
                 print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "

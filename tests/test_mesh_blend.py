@@ -1,0 +1,141 @@
+"""The face mesh as a second opinion for 68 points (core/mesh_blend.py, training/mesh_map.py).
+
+The reference for the shipped file is independent of it: the accurate network's own answer on a
+real photo (a different network, trained on our labels), and the mesh's reading of the mirrored
+photo."""
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.config import PipelineConfig
+from core.geometry import Crop
+from core.landmarks import LAYOUT_68, flip_points
+from core.mesh_blend import MESH_BLEND_MODEL, MeshBlend
+from core.metrics import nme
+from core.pipeline import LandmarkPipeline
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_map_fit_recovers_a_known_map_from_the_nearest_vertices():
+    """Labels made from each point's own vertices by known weights come back from fit_map (the
+    vertices' x and y interleaved in the dense matrix the export carries), also on new faces."""
+    from training.mesh_map import MapFit, apply_map, fit_map
+    rng = np.random.default_rng(0)
+    k = 6
+    # 68 tight clusters of k vertices, 30 px apart, the other vertices far away: each point's own
+    # vertices are then exactly the k nearest to where it lies on average.
+    centres = np.stack(np.meshgrid(np.arange(9), np.arange(8)), -1).reshape(-1, 2)[:68] * 30.0
+    mean_mesh = np.full((468, 2), 5000.0) + rng.uniform(0, 100, (468, 2))
+    mean_mesh[:68 * k] = np.repeat(centres, k, axis=0) + rng.uniform(-1, 1, (68 * k, 2))
+    truth = []
+    for j in range(68):
+        own = np.arange(j * k, (j + 1) * k)
+        w = np.zeros((2 * k, 2))
+        w[0::2, 0] = rng.dirichlet(np.ones(k))              # x from the vertices' x (weights sum to 1)
+        w[1::2, 1] = rng.dirichlet(np.ones(k))              # y from their y
+        cross = rng.normal(0, 0.05, k)
+        w[1::2, 0] += cross - cross.mean()                  # and a little of y in x, summing to 0
+        truth.append((own, w, rng.normal(0, 1.0, 2)))
+
+    def faces(n):
+        meshes = mean_mesh + rng.normal(0, 3, (n, 468, 2))
+        labels = np.stack([np.stack([m[own].reshape(-1) @ w + b for own, w, b in truth]) for m in meshes])
+        return meshes, labels
+
+    meshes, labels = faces(400)
+    weights, bias = fit_map(meshes, labels, MapFit(neighbours=k, ridge=1e-6))
+    fresh, expected = faces(20)
+    assert np.abs(apply_map(fresh, weights, bias) - expected).max() < 1e-3
+    assert (weights != 0).sum(axis=0).max() <= 2 * k      # each point reads only its own vertices
+
+
+def test_the_export_runs_the_mesh_and_the_map_as_torch_does(tmp_path, astronaut):
+    """The ONNX graph (the mesh network rewritten for ONNX Runtime's layout, and the map) gives the
+    PyTorch module's points on real face crops."""
+    import torch
+
+    from core.geometry import crop_from_landmarks, warp_crop
+    from core.mesh_blend import MeshBlendConfig
+    from core.runtimes import OnnxRuntimeRunner
+    from training.mesh_map import MeshTo68, export
+    from training.tflite_weights import load_face_mesh_net
+    rng = np.random.default_rng(1)
+    model = MeshTo68(load_face_mesh_net(), rng.normal(0, 0.01, (936, 136)), rng.normal(0, 1, 136)).eval()
+    cfg = MeshBlendConfig()
+    path = export(model, cfg, tmp_path / "mesh.onnx")
+    pipe = LandmarkPipeline(PipelineConfig(model="accurate", detector_range="full", mesh_blend=False))
+    points = pipe.process(astronaut, still=True).faces[0].points
+    crops = [crop_from_landmarks(points, LAYOUT_68, s) for s in (1.5, 1.7, 2.0)]
+    batch = np.stack([warp_crop(astronaut, c, cfg.size) for c in crops]).transpose(0, 3, 1, 2).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(batch)).numpy()
+    got = OnnxRuntimeRunner(path.read_bytes(), 1, spinning=False)(batch)
+    assert got.shape == (3, 68, 2)
+    assert np.abs(got - expected).max() < 1e-2           # crop pixels; fp32 sums in another order
+    assert MeshBlend(path).config == cfg                  # the framing travels in the metadata
+
+
+def test_the_shipped_mesh_reads_a_real_face_as_the_accurate_network_does(astronaut):
+    """Two independent networks on the same crop of a real photo land on the same 68 points, and the
+    mesh's reading of the mirrored photo, flipped back, is the same face."""
+    pipe = LandmarkPipeline(PipelineConfig(model="accurate", detector_range="full", mesh_blend=False, mirror=False))
+    begun = pipe.begin(astronaut, 0.0, still=True)
+    pred = pipe.run_network(begun).predictions[0]
+    scale = pipe.model_config.landmark_scale
+    blend = MeshBlend()
+    (mesh,) = blend.read(astronaut, [pred.crop], scale)
+    assert nme(mesh, pred.points, LAYOUT_68) < 0.05
+
+    # One pass each (the shipped reading averages a face with its mirror image, which would make
+    # the two the same numbers): the mirrored photo's crop is the mirror image of the crop.
+    one_pass = MeshBlend()
+    one_pass.config = replace(one_pass.config, mirror=False)
+    mirrored = np.ascontiguousarray(astronaut[:, ::-1])
+    w = astronaut.shape[1]
+    c = pred.crop
+    (direct,) = one_pass.read(astronaut, [c], scale)
+    (from_mirror,) = one_pass.read(mirrored, [Crop(w - 1 - c.cx, c.cy, c.side, -c.angle)], scale)
+    assert 0 < nme(flip_points(from_mirror, w, LAYOUT_68), direct, LAYOUT_68) < 0.03
+
+    (blended,) = blend.blend(astronaut, [pred.points], [pred.crop], scale)
+    weight = blend.config.weight
+    assert np.allclose(blended, (1 - weight) * pred.points + weight * mesh, atol=1e-4)
+
+
+def test_the_mesh_crop_is_the_network_crop_widened():
+    blend = MeshBlend()
+    crop = Crop(100.0, 80.0, 135.0, 0.2)
+    wide = blend.mesh_crop(crop, 1.35)
+    assert (wide.cx, wide.cy, wide.angle) == (100.0, 80.0, 0.2)
+    assert wide.side == pytest.approx(135.0 * blend.config.scale / 1.35)
+
+
+def test_a_graph_without_the_framing_is_refused():
+    with pytest.raises(ValueError, match="not a mesh-blend model"):
+        MeshBlend(ROOT / "weights" / "eyelids.onnx")
+
+
+@pytest.mark.parametrize("config, blends", [
+    (PipelineConfig(model="accurate"), True),
+    (PipelineConfig(model="accurate", points=98), False),        # no 98-point reading of the mesh
+    (PipelineConfig(model="default"), False),
+    (PipelineConfig(model="small", mesh_blend=True), True),
+    (PipelineConfig(model="accurate", mesh_blend=False), False),
+    (PipelineConfig(model="default", points=98, mesh_blend=True), False),
+])
+def test_which_runs_blend(config, blends):
+    assert config.blends_mesh() is blends
+    assert MESH_BLEND_MODEL.is_file()
+
+
+def test_the_cli_refuses_a_98_point_blend_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "main.py", "--headless", "--source", str(tmp_path), "--points", "98",
+                             "--mesh-blend"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: --mesh-blend reads the face mesh as 68 points; "
+                                                  "it has no 98-point form"]

@@ -5,14 +5,18 @@
 
 The mesh network is the mediapipe wheel's face_landmark.tflite, rebuilt in PyTorch
 (core/face_mesh_net.py, its weights read from the installed wheel). On each training face
-(the manifest's train split, the crop framed from its labels as core/mesh_blend.py frames it
-from a face's points) it gives 468 vertices; each of the 68 points is then a ridge regression
-on the x and y of the `neighbours` vertices nearest that point on the mean face, plus a constant,
-in crop pixels. A closed form: the same data gives the same map.
+(the manifest's train split, the crop framed from its labels at `scale` x their extent, as
+core/mesh_blend.py frames it from the face network's crop) it gives 468 vertices; each of the 68
+points is then a ridge regression on the x and y of the `neighbours` vertices nearest that point
+on the mean face, plus a constant, in crop pixels. Each face is fitted on its exact crop and on
+`--views` crops moved by FRAMING_JITTER (seeded): in the app the crop comes from the last frame's
+points, and a map fitted on exact crops alone fails on a crop moved a little. A closed form and
+fixed seeds: the same data gives the same file.
 
-The framing scale and the regression's two settings are chosen by cross-validation over the
+The framing scale and the regression's settings are chosen by cross-validation over the
 *training* people (`--cv-scales`: five folds of people, each face's NME when its people were left
-out, people weighted), never on the steering set that then scores the blend.
+out, people weighted, on exact and on jittered crops), never on the steering set that then scores
+the blend (weights/MODEL_CARD.md, round 22).
 """
 from __future__ import annotations
 

@@ -110,8 +110,11 @@ def pieces(video: Path, model: str, calls: int, repeats: int) -> list[tuple[str,
         ]
         if pipe.mesh_blend is not None:
             scale = pipe.model_config.landmark_scale
-            timed += [("mesh blend: the face mesh on the same crop and its mirror image, read as 68 points",
-                       best_us(lambda: pipe.mesh_blend.blend(rgb, [points], crops, scale), calls, repeats), True)]
+            mirror = pipe.config.mirrors()
+            timed += [(f"mesh blend: the face mesh on the same crop{' and its mirror image' if mirror else ''}, "
+                       "read as 68 points",
+                       best_us(lambda: pipe.mesh_blend.blend(rgb, [points], crops, scale, mirror), calls, repeats),
+                       True)]
         if pipe.eyelids is not None:
             timed += [
                 ("eyelids: crops, network, back to the frame",

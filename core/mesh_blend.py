@@ -9,7 +9,8 @@ partly independent, so the average of the two is more accurate than either
 (weights/MODEL_CARD.md, round 22), for about half the accurate network's time
 again. The mesh runs on the face network's own crop (the same centre and
 angle, widened to the scale the map was fitted on), so both networks are
-framed alike, and mirrored too, as the accurate model is. The map was fitted
+framed alike; where the face network runs mirrored too (test-time mirroring,
+the accurate model), so does the mesh. The map was fitted
 on jittered crops as well as exact ones, so a crop framed by the last frame's
 points (tracking) costs it little.
 
@@ -39,7 +40,6 @@ class MeshBlendConfig:
     size: int = 192               # the mesh network's input side
     scale: float = 1.7            # crop side / the face's points' extent (chosen by cross-validation over people)
     weight: float = 0.5           # the mesh's share of the blended points
-    mirror: bool = True           # also run each face mirrored and average the two readings
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -62,27 +62,29 @@ class MeshBlend:
         the face's extent (the model's `landmark_scale`)."""
         return Crop(crop.cx, crop.cy, crop.side * self.config.scale / crop_scale, crop.angle)
 
-    def read(self, rgb: np.ndarray, crops: list[Crop], crop_scale: float) -> list[np.ndarray]:
-        """The mesh's 68 points (frame pixels) of the faces the face network framed by `crops`."""
+    def read(self, rgb: np.ndarray, crops: list[Crop], crop_scale: float, mirror: bool = False
+             ) -> list[np.ndarray]:
+        """The mesh's 68 points (frame pixels) of the faces the face network framed by `crops`;
+        `mirror`: each face also read mirrored (flipped back, renumbered) and the two averaged."""
         if not crops:
             return []
         cfg = self.config
         crops = [self.mesh_crop(c, crop_scale) for c in crops]
         patches = np.stack([warp_crop(rgb, crop, cfg.size) for crop in crops])
-        if cfg.mirror:
+        if mirror:
             patches = np.concatenate([patches, patches[:, :, ::-1]])
         batch = np.ascontiguousarray(patches.transpose(0, 3, 1, 2), dtype=np.float32)
         points = self.runner(batch).reshape(len(batch), 68, 2)
         n = len(crops)
-        if cfg.mirror:     # the mirrored readings flipped back, points renumbered, then averaged
+        if mirror:         # the mirrored readings flipped back, points renumbered, then averaged
             back = np.stack([flip_points(p, cfg.size, LAYOUT_68) for p in points[n:]])
             points = (points[:n] + back) / 2
         return [crop_to_frame(crop, p, cfg.size).astype(np.float32) for crop, p in zip(crops, points)]
 
-    def blend(self, rgb: np.ndarray, faces: list[np.ndarray], crops: list[Crop], crop_scale: float
-              ) -> list[np.ndarray]:
+    def blend(self, rgb: np.ndarray, faces: list[np.ndarray], crops: list[Crop], crop_scale: float,
+              mirror: bool = False) -> list[np.ndarray]:
         """Each face's 68 points moved `weight` of the way to the mesh's reading of the face in the
         same crop (`read`)."""
         w = self.config.weight
         return [((1 - w) * np.asarray(p, np.float32) + w * m).astype(np.float32)
-                for p, m in zip(faces, self.read(rgb, crops, crop_scale))]
+                for p, m in zip(faces, self.read(rgb, crops, crop_scale, mirror))]

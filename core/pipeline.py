@@ -278,7 +278,7 @@ class LandmarkPipeline:
         t4 = time.perf_counter()
         if self.mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
             blended = self.mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
-                                            self.model_config.landmark_scale)
+                                            self.model_config.landmark_scale, mirror=self.config.mirrors())
             for pred, points in zip(predictions, blended):
                 pred.points = points
         if self.eyelids is not None and predictions:

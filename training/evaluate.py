@@ -36,12 +36,13 @@ def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Ite
 
 
 def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None,
-                    eyelids=None, mesh_blend=None, reframe: bool = False) -> list[np.ndarray]:
+                    eyelids=None, mesh_blend=None, reframe: bool = False, mirror: bool = False) -> list[np.ndarray]:
     """The model's points on each sample; with `mesh_blend` (a core.mesh_blend.MeshBlend) blended
     with the face mesh's reading of them, then with `eyelids` (a core.eyelids.EyelidRefiner) the
     lids re-placed from the eye crops, in the app's order. Each face is framed from its labels;
     `reframe`: then framed again from that first answer and predicted anew, as the app frames a
-    face it tracks or a photo's second pass, where no labels are known."""
+    face it tracks or a photo's second pass, where no labels are known. `mirror`: the mesh reads
+    each face mirrored too (as the app does where the face network runs mirrored)."""
     was_training = model.training
     predictor = LandmarkPredictor(model.config, runner or TorchRunner(model.eval()))
     preds = []
@@ -51,7 +52,7 @@ def predict_samples(model: MobileFAN, samples: list[FaceSample], runner: Heatmap
             crop = predictor.crop_from_landmarks(points)
             points = predictor.predict(rgb, [crop])[0].points
         if mesh_blend is not None:
-            points = mesh_blend.blend(rgb, [points], [crop], model.config.landmark_scale)[0]
+            points = mesh_blend.blend(rgb, [points], [crop], model.config.landmark_scale, mirror)[0]
         preds.append(eyelids.refine(rgb, [points])[0] if eyelids is not None else points)
     model.train(was_training)
     return preds
@@ -65,10 +66,10 @@ def sample_crops(model: MobileFAN, samples: list[FaceSample]) -> np.ndarray:
 
 
 def face_errors(model: MobileFAN, samples: list[FaceSample], runner: HeatmapRunner | None = None,
-                eyelids=None, mesh_blend=None, reframe: bool = False) -> np.ndarray:
+                eyelids=None, mesh_blend=None, reframe: bool = False, mirror: bool = False) -> np.ndarray:
     """NME of each sample. A 98-point model scored against 68-point labels is scored on the
     68 points the layouts share (and normalised by those labels' eye corners)."""
-    preds = predict_samples(model, samples, runner, eyelids, mesh_blend, reframe)
+    preds = predict_samples(model, samples, runner, eyelids, mesh_blend, reframe, mirror)
     out = []
     for p, s in zip(preds, samples):
         if len(p) != len(s.points):
@@ -230,7 +231,7 @@ def _report(args: argparse.Namespace) -> None:
             if blend is not None and model.config.num_points != 68:
                 raise ValueError(f"--mesh-blend reads the mesh as 68 points; {path} has {model.config.num_points}")
             errors = face_errors(model, samples, _runner(model, path, args.runtime, args.mirror), eyelids, blend,
-                                 args.reframe)
+                                 args.reframe, args.mirror)
             print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', reframed' if args.reframe else ''}"
                   f"{', mesh blend' if blend else ''}"
                   f"{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")

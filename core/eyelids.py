@@ -17,7 +17,6 @@ crop geometry in its metadata, so it runs without torch.
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,13 +91,9 @@ class EyelidRefiner:
     """The eyelid network on ONNX Runtime: faces' points in, the same with the lids re-placed."""
 
     def __init__(self, path: Path = EYELID_MODEL) -> None:
-        from core.runtimes import OnnxRuntimeRunner
-        # One thread, not spinning: it is tiny, and spinning threads would slow the face network.
-        self.runner = OnnxRuntimeRunner(Path(path).read_bytes(), 1, name="eyelids", spinning=False)
-        meta = self.runner.metadata
-        if CONFIG_KEY not in meta:
-            raise ValueError(f"{path} is not an eyelid model (no {CONFIG_KEY} in its metadata)")
-        self.crop = EyeCropConfig(**json.loads(meta[CONFIG_KEY]))
+        from core.runtimes import open_side_network
+        self.runner, config = open_side_network(path, CONFIG_KEY, "an eyelid model")
+        self.crop = EyeCropConfig(**config)
 
     def refine(self, rgb: np.ndarray, faces: list[np.ndarray]) -> list[np.ndarray]:
         """Each face's (68 or 98, 2) points with the lids from the eye crops (corners unchanged)."""

@@ -20,7 +20,6 @@ its metadata, so it runs without torch.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,13 +48,9 @@ class MeshBlend:
     """Faces' 68 points in, the same blended with the mesh's reading of them."""
 
     def __init__(self, path: Path = MESH_BLEND_MODEL) -> None:
-        from core.runtimes import OnnxRuntimeRunner
-        # One thread, not spinning, as the eyelid network: the face network keeps the cores.
-        self.runner = OnnxRuntimeRunner(Path(path).read_bytes(), 1, name="mesh68", spinning=False)
-        meta = self.runner.metadata
-        if CONFIG_KEY not in meta:
-            raise ValueError(f"{path} is not a mesh-blend model (no {CONFIG_KEY} in its metadata)")
-        self.config = MeshBlendConfig(**json.loads(meta[CONFIG_KEY]))
+        from core.runtimes import open_side_network
+        self.runner, config = open_side_network(path, CONFIG_KEY, "a mesh-blend model")
+        self.config = MeshBlendConfig(**config)
 
     def mesh_crop(self, crop: Crop, crop_scale: float) -> Crop:
         """The mesh's crop of a face the face network framed by `crop`, whose side is `crop_scale` x

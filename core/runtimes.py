@@ -25,6 +25,7 @@ with no matching export, go through core/torch_runners.py (torch).
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Protocol
 
@@ -93,6 +94,17 @@ class OnnxRuntimeRunner:
         if not self.decodes_in_graph:
             raise RuntimeError("this runner was opened without decode_heatmap_size")
         return self.session.run([self.points_output], {self.input: batch})[0]
+
+
+def open_side_network(path: Path, config_key: str, what: str) -> tuple[OnnxRuntimeRunner, dict]:
+    """A small network that runs beside the face network (the eyelids, the mesh blend): one
+    thread, never spinning, so that the face network keeps the cores; and the JSON config its
+    export carries under `config_key` (how it frames its input), or ValueError naming `what`."""
+    runner = OnnxRuntimeRunner(Path(path).read_bytes(), 1, name=Path(path).stem, spinning=False)
+    meta = runner.metadata
+    if config_key not in meta:
+        raise ValueError(f"{path} is not {what} (no {config_key} in its metadata)")
+    return runner, json.loads(meta[config_key])
 
 
 class OpenCvRunner:

@@ -6,13 +6,17 @@ Apache-2.0, Google) was trained on far more people than our corpus holds. Its
 training faces (training/mesh_map.py): each point from the mesh vertices
 nearest it, by ridge regression. Its errors and the accurate network's are
 partly independent, so the average of the two is more accurate than either
-(weights/MODEL_CARD.md, round 22), for about half the accurate network's time
-again. The mesh runs on the face network's own crop (the same centre and
-angle, widened to the scale the map was fitted on), so both networks are
-framed alike; where the face network runs mirrored too (test-time mirroring,
-the accurate model), so does the mesh. The map was fitted
-on jittered crops as well as exact ones, so a crop framed by the last frame's
-points (tracking) costs it little.
+(weights/MODEL_CARD.md, round 22), for about a fifth of the accurate network's
+time again. It would help the default and small models more, but there it
+costs more than their own network and holds each frame back, so it is on for
+the accurate model only (PipelineConfig.mesh_blend).
+
+The mesh runs on the face network's own crop (the same centre and angle,
+widened to the scale the map was fitted on), so both networks are framed
+alike; where the face network runs mirrored too (test-time mirroring, the
+accurate model), so does the mesh. The map was fitted on jittered crops as
+well as exact ones, so a crop framed by the last frame's points (tracking)
+costs it little.
 
 `weights/mesh68.onnx` holds the mesh network with the map appended (crop
 pixels in, 0-255 RGB; the 68 points in crop pixels out) and its framing in

@@ -165,13 +165,18 @@ class FaceMeshNet(nn.Module):
         self.flag_block_32 = Block(32, 32, 1)                 # depthwise_conv2d_24, conv2d_30, p_re_lu_28
         self.conv2d_31 = nn.Conv2d(32, 1, 3, 3, 0)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features = self.trunk(x)
+    def mesh(self, features: torch.Tensor) -> torch.Tensor:
+        """The mesh head alone: the trunk's features -> (N, 1404) (a reader of the mesh that needs
+        no face flag leaves that head out of its graph: training/mesh_map.py)."""
         m = features
         for block in self.mesh_blocks:
             m = block(m)
         m = self.mesh_block_32(self.p_re_lu_19(self.conv2d_19(m)))
-        mesh = self.conv2d_21(m).flatten(1)
+        return self.conv2d_21(m).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.trunk(x)
+        mesh = self.mesh(features)
         f = features
         for block in self.flag_blocks:
             f = block(f)

@@ -42,6 +42,7 @@ from core.split_prelu import with_split_prelu
 from core.widening_conv import with_widening_convolutions
 from training.augment import AugmentConfig, jitter_crop
 from training.datasets import FaceSample, load_samples, read_rgb_cached
+from training.evaluate import person_weighted_nme
 
 log = logging.getLogger(__name__)
 MESH_VERTICES = 468
@@ -103,13 +104,6 @@ def apply_map(meshes: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.n
     return (meshes.reshape(len(meshes), -1) @ weights + bias).reshape(len(meshes), 68, 2)
 
 
-def person_weighted(errors: np.ndarray, samples: list[FaceSample]) -> float:
-    by: dict[str, list[float]] = {}
-    for e, s in zip(errors, samples):
-        by.setdefault(s.person, []).append(float(e))
-    return float(np.mean([np.mean(v) for v in by.values()]))
-
-
 @dataclass
 class FittingData:
     """The training faces' meshes and labels: framed exactly, then each jittered view."""
@@ -144,7 +138,7 @@ def cross_validate(data: FittingData, fit: MapFit, views: int, folds: int = 5, s
         for k, (meshes, labels) in enumerate((data.exact, data.jittered[-1])):   # the last view: never fitted on
             pred = apply_map(meshes[held], weights, bias)
             errors[k, held] = [nme(p, labels[i], LAYOUT_68) for p, i in zip(pred, held)]   # NME is scale-free
-    return person_weighted(errors[0], samples), person_weighted(errors[1], samples)
+    return person_weighted_nme(errors[0], samples), person_weighted_nme(errors[1], samples)
 
 
 class MeshTo68(nn.Module):
@@ -160,12 +154,7 @@ class MeshTo68(nn.Module):
             self.map.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        net = self.net
-        m = net.trunk(x / 255.0)
-        for block in net.mesh_blocks:
-            m = block(m)
-        m = net.mesh_block_32(net.p_re_lu_19(net.conv2d_19(m)))
-        mesh = net.conv2d_21(m).flatten(1).view(-1, MESH_VERTICES, 3)[:, :, :2].flatten(1)
+        mesh = self.net.mesh(self.net.trunk(x / 255.0)).view(-1, MESH_VERTICES, 3)[:, :, :2].flatten(1)
         return self.map(mesh).view(-1, 68, 2)
 
 

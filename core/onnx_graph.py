@@ -18,6 +18,7 @@ import io
 import warnings
 
 import torch
+from torch import nn
 
 from core.model import MobileFAN
 from core.same_pad_conv import with_padding_in_convolutions
@@ -29,15 +30,15 @@ from core.weights import tag_export
 ONNX_OPSET = 17
 
 
-def export_onnx(model: MobileFAN, source_sha: str = "", subpixel: bool = False) -> bytes:
-    """ONNX (opset 17) with a dynamic batch axis; tagged with the checkpoint hash and the model's
-    config when `source_sha` is given. `subpixel`: the decoder as sub-pixel convolutions (the
-    form to quantise to int8)."""
-    model = with_widening_convolutions(with_padding_in_convolutions(with_split_prelu(model), model.config.input_size))
-    if subpixel:
-        model = with_subpixel_decoder(model)
-    size = model.config.input_size
-    example = torch.zeros(1, 3, size, size)
+def layout_friendly(model: nn.Module, input_size: int) -> nn.Module:
+    """A copy of `model` in the forms ONNX Runtime keeps in its blocked layout (split PReLUs, SAME
+    padding inside the depthwise convolutions, widening shortcuts as 1x1 convolutions): the same
+    numbers. Any module holding the face-mesh trunk or PReLUs: the face models, the mesh blend's."""
+    return with_widening_convolutions(with_padding_in_convolutions(with_split_prelu(model), input_size))
+
+
+def trace_onnx(model: nn.Module, input_size: int, input_name: str, output_name: str) -> bytes:
+    """ONNX (opset 17) of `model` on (N, 3, S, S) input, the batch axis N dynamic."""
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         # The graph has a fixed input size (only the batch varies): sizes read while tracing are
@@ -46,7 +47,20 @@ def export_onnx(model: MobileFAN, source_sha: str = "", subpixel: bool = False) 
         # is news to whoever exports.
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")
-        torch.onnx.export(model.eval(), (example,), buffer, input_names=["image"], output_names=["heatmaps"],
-                          dynamic_axes={"image": {0: "batch"}, "heatmaps": {0: "batch"}},
+        warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based ONNX export")
+        torch.onnx.export(model.eval(), (torch.zeros(1, 3, input_size, input_size),), buffer,
+                          input_names=[input_name], output_names=[output_name],
+                          dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
                           opset_version=ONNX_OPSET, dynamo=False)
-    return tag_export(buffer.getvalue(), source_sha, model.config) if source_sha else buffer.getvalue()
+    return buffer.getvalue()
+
+
+def export_onnx(model: MobileFAN, source_sha: str = "", subpixel: bool = False) -> bytes:
+    """ONNX (opset 17) with a dynamic batch axis; tagged with the checkpoint hash and the model's
+    config when `source_sha` is given. `subpixel`: the decoder as sub-pixel convolutions (the
+    form to quantise to int8)."""
+    model = layout_friendly(model, model.config.input_size)
+    if subpixel:
+        model = with_subpixel_decoder(model)
+    graph = trace_onnx(model, model.config.input_size, "image", "heatmaps")
+    return tag_export(graph, source_sha, model.config) if source_sha else graph

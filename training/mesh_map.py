@@ -21,10 +21,8 @@ the blend (weights/MODEL_CARD.md, round 22).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,10 +34,7 @@ from core.geometry import apply_affine, crop_from_landmarks, warp_crop
 from core.landmarks import LAYOUT_68
 from core.mesh_blend import CONFIG_KEY, MESH_BLEND_MODEL, MeshBlendConfig
 from core.metrics import nme
-from core.onnx_graph import ONNX_OPSET
-from core.same_pad_conv import with_padding_in_convolutions
-from core.split_prelu import with_split_prelu
-from core.widening_conv import with_widening_convolutions
+from core.onnx_graph import layout_friendly, trace_onnx
 from training.augment import AugmentConfig, jitter_crop
 from training.datasets import FaceSample, load_samples, read_rgb_cached
 from training.evaluate import person_weighted_nme
@@ -161,18 +156,9 @@ class MeshTo68(nn.Module):
 def export(model: MeshTo68, cfg: MeshBlendConfig, out: Path) -> Path:
     """ONNX (fp32) with the framing in its metadata (core/mesh_blend.py reads it)."""
     import onnx
-    # The rewrites the face models' exports get (core/onnx_graph.py): the same numbers, in forms
-    # ONNX Runtime keeps in its blocked layout.
-    model = with_widening_convolutions(with_padding_in_convolutions(with_split_prelu(model), cfg.size))
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():     # sizes read while tracing are meant to be constants (one input size)
-        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
-        warnings.filterwarnings("ignore", message="Constant folding - Only steps=1")
-        warnings.filterwarnings("ignore", message="You are using the legacy TorchScript-based ONNX export")
-        torch.onnx.export(model.eval(), (torch.zeros(2, 3, cfg.size, cfg.size),), buffer, input_names=["faces"],
-                          output_names=["points"], dynamic_axes={"faces": {0: "batch"}, "points": {0: "batch"}},
-                          opset_version=ONNX_OPSET, dynamo=False)
-    proto = onnx.load_from_string(buffer.getvalue())
+    # The rewrites the face models' exports get: the same numbers, in ONNX Runtime's blocked layout.
+    graph = trace_onnx(layout_friendly(model, cfg.size), cfg.size, "faces", "points")
+    proto = onnx.load_from_string(graph)
     entry = proto.metadata_props.add()
     entry.key, entry.value = CONFIG_KEY, json.dumps(cfg.to_dict())
     out.write_bytes(proto.SerializeToString())

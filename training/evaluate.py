@@ -27,6 +27,7 @@ from core.predictor import LandmarkPredictor
 from core.runtimes import HeatmapRunner
 from core.torch_runners import TorchRunner
 from training.datasets import FaceSample, load_samples, read_rgb_cached
+from training.label_audit import face_key, read_exclusions
 
 
 def framed_faces(predictor: LandmarkPredictor, samples: list[FaceSample]) -> Iterator[tuple[np.ndarray, Crop]]:
@@ -205,6 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mirror", action="store_true",
                         help="test-time mirroring: each face also run mirrored, the heatmaps averaged "
                              "(core/mirror_test.py)")
+    parser.add_argument("--exclude", type=Path, metavar="AUDIT_JSON",
+                        help="with --buckets, a second table per checkpoint without the faces a label audit "
+                             "lists (training/label_audit.py: labels two readers agree are wrong)")
     args = parser.parse_args(argv)
     set_thread_counts(2)
     try:
@@ -213,13 +217,28 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(exc))
 
 
+def _print_buckets(errors: np.ndarray, samples: list[FaceSample]) -> None:
+    """The bucket table's rows (after its header), then the faces that failed."""
+    print("|---|---|---|---|---|---|---|")
+    for r in bucket_table(errors, samples):
+        print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
+              f"{r['fr10']:.3f} | {r['auc10']:.3f} |")
+    failed = [(float(e), s) for e, s in zip(errors, samples) if e > FAILURE_NME]
+    if failed:
+        print(f"\nfailed (NME > {FAILURE_NME}): " + ", ".join(
+            f"{s.person}/{Path(s.image).name} {e:.3f}" for e, s in sorted(failed, key=lambda x: -x[0])))
+    print()
+
+
 def _report(args: argparse.Namespace) -> None:
     samples = load_samples(args.data, args.split)
     if args.buckets:
         samples = cap_video_frames(samples)
         print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}; video frames capped "
               f"at {VIDEO_FRAMES_PER_PERSON} per person)\n")
-        eyelids = blend = None
+        eyelids = blend = excluded = None
+        if args.exclude is not None:
+            excluded = read_exclusions(args.exclude)
         if args.eyelids:
             from core.eyelids import EyelidRefiner
             eyelids = EyelidRefiner()
@@ -235,16 +254,15 @@ def _report(args: argparse.Namespace) -> None:
             print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', reframed' if args.reframe else ''}"
                   f"{', mesh blend' if blend else ''}"
                   f"{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
-            print("|---|---|---|---|---|---|---|")
-            for r in bucket_table(errors, samples):
-                print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
-                      f"{r['fr10']:.3f} | {r['auc10']:.3f} |")
-            failed = [(float(e), s) for e, s in zip(errors, samples) if e > FAILURE_NME]
-            if failed:
-                print(f"\nfailed (NME > {FAILURE_NME}): " + ", ".join(
-                    f"{s.person}/{Path(s.image).name} {e:.3f}" for e, s in sorted(failed, key=lambda x: -x[0])))
-            print()
+            _print_buckets(errors, samples)
+            if excluded is not None:
+                keep = np.array([face_key(s) not in excluded for s in samples])
+                print(f"without the {int((~keep).sum())} faces whose labels {args.exclude} lists\n\n"
+                      "| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+                _print_buckets(errors[keep], [s for s, k in zip(samples, keep) if k])
         return
+    if args.exclude is not None:
+        raise ValueError("--exclude goes with --buckets (the steering table)")
     photos = [s for s in samples if not s.is_video_frame]
     print(f"{len(samples)} faces of {len({s.person for s in samples})} people ({args.split}); "
           f"{len(photos)} of them are still photos, the rest video frames\n")

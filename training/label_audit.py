@@ -73,19 +73,17 @@ def read_faces(samples: list[FaceSample], checkpoint: Path = ACCURATE_68) -> tup
     from core.model import load_checkpoint
     from core.predictor import LandmarkPredictor
     from core.torch_runners import make_runner
+    from training.evaluate import framed_faces, predict_samples  # evaluate imports this module
 
     model = load_checkpoint(checkpoint).model
     if model.config.num_points != 68:
         raise ValueError(f"the audit reads 68 points; {checkpoint} has {model.config.num_points}")
     runner = MirrorAveragingRunner(make_runner(model, "auto", threads=2, checkpoint=checkpoint), layout_for(68))
-    predictor = LandmarkPredictor(model.config, runner)
+    network = predict_samples(model, samples, runner)
     mesh = MeshBlend()
-    network, meshed = [], []
-    for s in samples:
-        rgb = read_rgb_cached(str(s.image))
-        crop = predictor.crop_from_landmarks(s.points)
-        network.append(predictor.predict(rgb, [crop])[0].points)
-        meshed.append(mesh.read(rgb, [crop], model.config.landmark_scale, mirror=True)[0])
+    framing = LandmarkPredictor(model.config, runner)
+    meshed = [mesh.read(rgb, [crop], model.config.landmark_scale, mirror=True)[0]
+              for rgb, crop in framed_faces(framing, samples)]
     return np.array(network, np.float32).reshape(-1, 68, 2), np.array(meshed, np.float32).reshape(-1, 68, 2)
 
 

@@ -218,8 +218,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _print_buckets(errors: np.ndarray, samples: list[FaceSample]) -> None:
-    """The bucket table's rows (after its header), then the faces that failed."""
-    print("|---|---|---|---|---|---|---|")
+    """The bucket table, then the faces that failed."""
+    print("| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |\n|---|---|---|---|---|---|---|")
     for r in bucket_table(errors, samples):
         print(f"| {r['bucket']} | {r['faces']} | {r['people']} | {r['nme']:.4f} | {r['nme_person']:.4f} | "
               f"{r['fr10']:.3f} | {r['auc10']:.3f} |")
@@ -253,12 +253,11 @@ def _report(args: argparse.Namespace) -> None:
                                  args.reframe, args.mirror)
             print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', reframed' if args.reframe else ''}"
                   f"{', mesh blend' if blend else ''}"
-                  f"{', eyelid net' if eyelids else ''})\n\n| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+                  f"{', eyelid net' if eyelids else ''})\n")
             _print_buckets(errors, samples)
             if excluded is not None:
                 keep = np.array([face_key(s) not in excluded for s in samples])
-                print(f"without the {int((~keep).sum())} faces whose labels {args.exclude} lists\n\n"
-                      "| bucket | faces | people | NME | NME, people weighted once | FR@0.10 | AUC@0.10 |")
+                print(f"without the {int((~keep).sum())} faces whose labels {args.exclude} lists\n")
                 _print_buckets(errors[keep], [s for s, k in zip(samples, keep) if k])
         return
     if args.exclude is not None:

@@ -425,3 +425,46 @@ def test_a_distillation_term_without_weight_is_not_computed(tmp_path, monkeypatc
     assert log[-1]["loss_fa"] > 0 and log[-1]["loss_fs"] is None and log[-1]["loss_soft"] is None
     with pytest.raises(AssertionError, match="similarity term computed"):      # with a weight, it is
         train(small_run(tmp_path, manifest, tmp_path / "fs", teacher=str(teacher), fs_weight=0.01))
+
+
+def test_the_mesh_keeper_is_zero_on_the_wheels_trunk_and_trains_only_the_trunk():
+    """Learning without forgetting (training/keep_mesh.py): with the wheel's own trunk the kept
+    mesh is exactly the original's; a changed trunk costs, and only the trunk gets the gradient."""
+    from core.face_mesh_net import FaceMeshTrunk, load_trunk_weights
+    from training.keep_mesh import MeshKeeper
+    from training.tflite_weights import load_face_mesh_net
+    keeper = MeshKeeper(load_face_mesh_net())
+    trunk = FaceMeshTrunk()
+    load_trunk_weights(trunk, keeper.reference.trunk.state_dict())
+    images = torch.rand(2, 3, 192, 192) * 255
+    assert keeper.loss(images, trunk(images / 255)).item() == pytest.approx(0.0, abs=1e-9)
+    with torch.no_grad():
+        trunk.conv2d_1.weight.mul_(1.1)
+    loss = keeper.loss(images, trunk(images / 255))
+    assert loss.item() > 0.01
+    loss.backward()
+    assert trunk.conv2d_1.weight.grad is not None and trunk.conv2d_1.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in keeper.parameters())
+    keeper.train()
+    assert not keeper.training and not keeper.reference.training
+    with pytest.raises(ValueError, match="192 px"):
+        keeper.loss(torch.rand(1, 3, 128, 128), trunk(torch.rand(1, 3, 128, 128)))
+
+
+def test_training_keeps_the_mesh_where_asked_and_refuses_where_the_head_cannot_read(tmp_path):
+    manifest = tiny_corpus(tmp_path)
+    mesh = ModelConfig(encoder="face_mesh", input_size=192, deconv_channels=16)
+    last = lambda run: json.loads((tmp_path / run / "log.jsonl").read_text().splitlines()[-1])   # noqa: E731
+    # The hooked features are the student's trunk on the same crops: unchanged (lr 0) it reads the
+    # original mesh exactly; trained, it drifts and the term says so.
+    train(small_run(tmp_path, manifest, tmp_path / "k0", model=mesh, pretrained=True, keep_mesh_weight=0.1,
+                    lr=0.0, weight_decay=0.0))
+    assert last("k0")["loss_keep_mesh"] == pytest.approx(0.0, abs=1e-6)
+    train(small_run(tmp_path, manifest, tmp_path / "k", model=mesh, pretrained=True, keep_mesh_weight=0.1))
+    assert last("k")["loss_keep_mesh"] > 0.1 and last("k")["loss_fa"] is None
+    plain = train(small_run(tmp_path, manifest, tmp_path / "p", model=mesh, pretrained=True))
+    assert last("p")["loss_keep_mesh"] is None
+    assert load_checkpoint(plain).model.config == mesh
+    for model in (replace(mesh, input_size=128), ModelConfig(width=0.35, deconv_channels=16)):
+        with pytest.raises(TrainingError, match="keep-mesh-weight"):
+            TrainingRun(small_run(tmp_path, manifest, tmp_path / "r", model=model, keep_mesh_weight=0.1))

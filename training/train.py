@@ -81,6 +81,10 @@ class TrainConfig:
     # augmented view (also the turned, small and degraded ones dlib never labelled), drawn as the
     # labels are (training/train.soft_targets).
     soft_weight: float = 0.0
+    # Learning without forgetting (face_mesh encoder, 192 px; training/keep_mesh.py): the wheel's mesh head,
+    # frozen, reads the trained trunk, and its mesh is kept near the original network's on the same crops
+    # (mean squared difference in input pixels, x this weight). 0: off.
+    keep_mesh_weight: float = 0.0
     eye_weight: float = 1.0          # heatmap loss weight of the eye points (the others 1; renormalised to mean 1)
     closed_eye_boost: float = 1.0    # sampling weight x this for faces whose labels have the eyes closed
     epochs: int = 40
@@ -205,6 +209,7 @@ class TrainingRun:
         self.model = self._build_student().to(self.device)
         self.crops = FaceCrops(self.train_samples, cfg.model, AugmentConfig(), seed=cfg.seed)
         self.teacher, self.adapters = self._build_teacher()
+        self.keeper, self._trunk_features = self._build_keeper(), None
         self.optimizer = torch.optim.AdamW(self._param_groups(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         weights = person_weights(self.train_samples) * closed_eye_weights(self.train_samples, cfg.closed_eye_boost)
         self.weights = weights / weights.sum()
@@ -277,6 +282,23 @@ class TrainingRun:
         adapters = FeatureAdapters([self.cfg.model.deconv_channels] * levels, [teacher.config.deconv_channels] * levels,
                                    plain=self.cfg.plain_adapters)
         return teacher, adapters.to(self.device)
+
+    def _build_keeper(self):
+        """The mesh keeper (training/keep_mesh.py), and a hook that hands it the trunk's features
+        from the student's own forward pass (no second run of the trunk)."""
+        if not self.cfg.keep_mesh_weight:
+            return None
+        from training.keep_mesh import MESH_INPUT_SIZE, MeshKeeper
+        from training.tflite_weights import load_face_mesh_net
+        model = self.cfg.model
+        if model.encoder != "face_mesh" or model.input_size != MESH_INPUT_SIZE:
+            raise TrainingError(f"--keep-mesh-weight keeps the face mesh's reading: it needs --encoder face_mesh "
+                                f"at --input-size {MESH_INPUT_SIZE} (got {model.encoder} at {model.input_size} px)")
+
+        def keep(_module, _inputs, output) -> None:
+            self._trunk_features = output
+        self.model.encoder.register_forward_hook(keep)
+        return MeshKeeper(load_face_mesh_net()).to(self.device)
 
     # ---- resumable state ----------------------------------------------------------------------
     def _restore(self) -> None:
@@ -351,6 +373,11 @@ class TrainingRun:
                                          point_weights=self.point_weights)
                 loss = loss + cfg.soft_weight * loss_soft
                 sums["soft"] = (sums["soft"] or 0.0) + loss_soft.item()
+        if self.keeper is not None:
+            loss_keep = self.keeper.loss(images, self._trunk_features)
+            self._trunk_features = None
+            loss = loss + cfg.keep_mesh_weight * loss_keep
+            sums["keep_mesh"] = (sums["keep_mesh"] or 0.0) + loss_keep.item()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -405,7 +432,8 @@ class TrainingRun:
         steps_this_run = 0
         while self.epoch < cfg.epochs:
             self.model.train()
-            sums: dict[str, float | None] = {"heatmap": 0.0, "fa": None, "fs": None, "soft": None}
+            sums: dict[str, float | None] = {"heatmap": 0.0, "fa": None, "fs": None, "soft": None,
+                                             "keep_mesh": None}
             steps = 0
             bar = tqdm(self._loader(self.epoch, self.batch), desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                        initial=self.batch, total=self.steps_per_epoch, leave=False)

@@ -1,0 +1,45 @@
+"""Learning without forgetting for the face-mesh trunk: keep the mesh it could read.
+
+MediaPipe's face-landmark network was trained by its authors on far more people than our
+corpus holds (~50). Fine-tuned on our faces, its trunk fits them better and strangers no
+better (weights/MODEL_CARD.md, rounds 6 and 10: 12 more epochs lowered the training loss by a
+fifth and left the steering set where it was); frozen, it does not carry dlib's layout well
+(1.08x the fine-tuned error). In between: the trunk is fine-tuned, and the wheel's own mesh
+head, frozen, reads its features; its 468-vertex mesh is kept near what the original network
+reads from the same crop (Li and Hoiem, "Learning without Forgetting", 2016: the old task's
+answers on the new data as targets). The trunk may change only in ways the mesh does not see.
+
+The mesh head needs the trunk's 6 x 6 map, i.e. 192 px crops, as the network was made for.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.face_mesh_net import FaceMeshNet
+
+MESH_INPUT_SIZE = 192
+
+
+class MeshKeeper(nn.Module):
+    """`loss(images, trunk_features)`: mean squared difference, in input pixels, between the mesh
+    the frozen head reads from the trained trunk's features and the original network's mesh of
+    the same crops. `images` are the trainer's raw 0..255 RGB batches."""
+
+    def __init__(self, reference: FaceMeshNet) -> None:
+        super().__init__()
+        self.reference = reference.eval()
+        for p in self.reference.parameters():
+            p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> "MeshKeeper":
+        """The reference never trains (it has no batch norm, but stays in eval all the same)."""
+        return super().train(False)
+
+    def loss(self, images: torch.Tensor, trunk_features: torch.Tensor) -> torch.Tensor:
+        if images.shape[-1] != MESH_INPUT_SIZE:
+            raise ValueError(f"the mesh head reads {MESH_INPUT_SIZE} px crops, got {images.shape[-1]} px")
+        with torch.no_grad():
+            target = self.reference.mesh(self.reference.trunk(images / 255.0))
+        return F.mse_loss(self.reference.mesh(trunk_features), target)

@@ -431,15 +431,16 @@ def test_the_mesh_keeper_is_zero_on_the_wheels_trunk_and_trains_only_the_trunk()
     """Learning without forgetting (training/keep_mesh.py): with the wheel's own trunk the kept
     mesh is exactly the original's; a changed trunk costs, and only the trunk gets the gradient."""
     from core.face_mesh_net import FaceMeshTrunk, load_trunk_weights
-    from training.keep_mesh import MeshKeeper
+    from training.keep_mesh import MeshKeeper, mesh_drift
     from training.tflite_weights import load_face_mesh_net
     keeper = MeshKeeper(load_face_mesh_net())
     trunk = FaceMeshTrunk()
     load_trunk_weights(trunk, keeper.reference.trunk.state_dict())
     images = torch.rand(2, 3, 192, 192) * 255
-    assert keeper.loss(images, trunk(images / 255)).item() == pytest.approx(0.0, abs=1e-9)
+    assert mesh_drift(trunk, images, keeper) == pytest.approx(0.0, abs=1e-9)
     with torch.no_grad():
         trunk.conv2d_1.weight.mul_(1.1)
+    assert mesh_drift(trunk, images, keeper) > 0.01
     loss = keeper.loss(images, trunk(images / 255))
     assert loss.item() > 0.01
     loss.backward()

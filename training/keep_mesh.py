@@ -43,3 +43,40 @@ class MeshKeeper(nn.Module):
         with torch.no_grad():
             target = self.reference.mesh(self.reference.trunk(images / 255.0))
         return F.mse_loss(self.reference.mesh(trunk_features), target)
+
+
+def mesh_drift(trunk: nn.Module, crops: torch.Tensor, keeper: MeshKeeper) -> float:
+    """How far a trained trunk has moved from the wheel's, as the mesh head sees it: the keeper's
+    loss (mean squared difference of the mesh, input pixels) on (N, 3, 192, 192) 0..255 crops."""
+    with torch.no_grad():
+        return float(keeper.loss(crops, trunk(crops / 255.0)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print each checkpoint's mesh drift on every 20th face of a manifest split (framed as evaluated)."""
+    import argparse
+
+    from core.model import load_checkpoint
+    from core.threads import set_thread_counts
+    from training.datasets import load_samples
+    from training.evaluate import sample_crops
+    from training.tflite_weights import load_face_mesh_net
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("checkpoints", nargs="+")
+    parser.add_argument("--data", required=True, help="manifest.jsonl")
+    parser.add_argument("--split", default="train")
+    args = parser.parse_args(argv)
+    set_thread_counts(2)
+    samples = load_samples(args.data, args.split)[::20]
+    keeper = MeshKeeper(load_face_mesh_net())
+    print(f"| checkpoint | mesh drift, input px^2 ({len(samples)} {args.split} faces) |\n|---|---|")
+    for path in args.checkpoints:
+        model = load_checkpoint(path).model.eval()
+        if model.config.encoder != "face_mesh" or model.config.input_size != MESH_INPUT_SIZE:
+            parser.error(f"{path}: the mesh head reads a face_mesh trunk at {MESH_INPUT_SIZE} px")
+        print(f"| {path} | {mesh_drift(model.encoder, torch.from_numpy(sample_crops(model, samples)), keeper):.3f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -33,10 +33,6 @@ class MeshKeeper(nn.Module):
         for p in self.reference.parameters():
             p.requires_grad_(False)
 
-    def train(self, mode: bool = True) -> "MeshKeeper":
-        """The reference never trains (it has no batch norm, but stays in eval all the same)."""
-        return super().train(False)
-
     def loss(self, images: torch.Tensor, trunk_features: torch.Tensor) -> torch.Tensor:
         if images.shape[-1] != MESH_INPUT_SIZE:
             raise ValueError(f"the mesh head reads {MESH_INPUT_SIZE} px crops, got {images.shape[-1]} px")

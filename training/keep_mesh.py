@@ -22,6 +22,12 @@ from core.face_mesh_net import FaceMeshNet
 MESH_INPUT_SIZE = 192
 
 
+def reads_mesh(config) -> bool:
+    """Whether the mesh head can read this model's trunk (a core.config.ModelConfig): the
+    face-mesh trunk at the 192 px it was made for."""
+    return config.encoder == "face_mesh" and config.input_size == MESH_INPUT_SIZE
+
+
 class MeshKeeper(nn.Module):
     """`loss(images, trunk_features)`: mean squared difference, in input pixels, between the mesh
     the frozen head reads from the trained trunk's features and the original network's mesh of
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"| checkpoint | mesh drift, input px^2 ({len(samples)} {args.split} faces) |\n|---|---|")
     for path in args.checkpoints:
         model = load_checkpoint(path).model.eval()
-        if model.config.encoder != "face_mesh" or model.config.input_size != MESH_INPUT_SIZE:
+        if not reads_mesh(model.config):
             parser.error(f"{path}: the mesh head reads a face_mesh trunk at {MESH_INPUT_SIZE} px")
         print(f"| {path} | {mesh_drift(model.encoder, torch.from_numpy(sample_crops(model, samples)), keeper):.3f} |")
 

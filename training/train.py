@@ -288,10 +288,10 @@ class TrainingRun:
         from the student's own forward pass (no second run of the trunk)."""
         if not self.cfg.keep_mesh_weight:
             return None
-        from training.keep_mesh import MESH_INPUT_SIZE, MeshKeeper
+        from training.keep_mesh import MESH_INPUT_SIZE, MeshKeeper, reads_mesh
         from training.tflite_weights import load_face_mesh_net
         model = self.cfg.model
-        if model.encoder != "face_mesh" or model.input_size != MESH_INPUT_SIZE:
+        if not reads_mesh(model):
             raise TrainingError(f"--keep-mesh-weight keeps the face mesh's reading: it needs --encoder face_mesh "
                                 f"at --input-size {MESH_INPUT_SIZE} (got {model.encoder} at {model.input_size} px)")
 

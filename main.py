@@ -21,7 +21,8 @@ from core.threads import default_model_threads, keep_blas_to_one_thread
 
 keep_blas_to_one_thread()                      # before anything imports numpy (core/threads.py)
 
-from core.config import DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig, SmoothingConfig  # noqa: E402
+from core.config import (DETECTOR_RANGES, MODEL_SIZES, RUNTIMES, CameraOverrides, PipelineConfig,  # noqa: E402
+                         SmoothingConfig, shipped_layouts)
 from core.errors import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED  # noqa: E402
 from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES  # noqa: E402
 
@@ -251,6 +252,11 @@ def main(argv: list[str] | None = None) -> int:
             return error(f"{name} must be at least {low}")
     if args.decode_nice > 19:
         return error("--decode-nice must be at most 19 (the lowest priority)")
+    if args.weights is None and args.points and args.model:
+        layouts = shipped_layouts(args.model)
+        if layouts and args.points not in layouts:
+            return error(f"--model {args.model} comes in {' and '.join(map(str, layouts))} points only, "
+                         f"not {args.points}: leave out --points or choose another --model")
     if args.mesh_blend and args.points == 98:
         return error("--mesh-blend reads the face mesh as 68 points; it has no 98-point form")
     for name, value in (("--fx", args.fx), ("--fy", args.fy)):

@@ -347,8 +347,8 @@ def remembered_model(points: int | None = None, size: str | None = None) -> tupl
     settings = load_settings()
     if points is None:
         points = setting(settings, "model/points", 68, int)
-        if points not in (68, 98) or not default_weights_path(points).exists():
-            points = 68
+        if points not in (68, 98) or not default_weights_path(points, size or "default").exists():
+            points = 68                        # e.g. 98 remembered, `--model small` asked for: small has no 98
     if size is None:
         size = setting(settings, "model/size", "default", str)
         if size not in MODEL_SIZES or not default_weights_path(points, size).exists():

@@ -234,3 +234,10 @@ class PipelineConfig:
 def default_weights_path(points: int, model: str = "default") -> Path:
     """weights/mobilefan_68.pt, weights/mobilefan_68_small.pt, ..."""
     return WEIGHTS_DIR / (f"mobilefan_{points}.pt" if model == "default" else f"mobilefan_{points}_{model}.pt")
+
+
+def shipped_layouts(model: str = "default") -> list[int]:
+    """The landmark layouts a shipped model size comes in (those whose weights are in weights/):
+    `small` has no 98-point form, so `--model small --points 98` is a choice to refuse by name,
+    not a missing file to report."""
+    return [points for points in (68, 98) if default_weights_path(points, model).exists()]

@@ -80,6 +80,15 @@ def test_missing_weights_exit_cleanly(tmp_path, face_video):
     assert "none.pt" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_size_without_that_layout_is_refused_by_name(tmp_path, photo_dir):
+    """`small` ships in 68 points only: asking for it with 98 is a choice to name, not a missing file."""
+    csv_path = tmp_path / "out.csv"
+    result = run("--headless", "--source", photo_dir, "--model", "small", "--points", "98", "--csv", csv_path)
+    assert result.returncode == 2 and not csv_path.exists()
+    assert result.stderr.strip().splitlines() == [
+        "error: --model small comes in 68 points only, not 98: leave out --points or choose another --model"]
+
+
 def test_corrupt_weights_exit_cleanly(tmp_path, face_video):
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"garbage")

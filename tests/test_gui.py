@@ -264,6 +264,25 @@ def test_settings_and_geometry_are_remembered(qapp, tmp_path, face_video, tiny_w
     again.close()
 
 
+def test_a_remembered_98_point_layout_gives_way_to_a_size_that_has_none(tmp_path, monkeypatch):
+    """98 points remembered, `--model small` asked for: small comes in 68 points only (its weights
+    say so), so the window opens on 68, not on a missing file; an explicit layout is kept as given."""
+    from app.main_window import remembered_model
+    from app.settings import SETTINGS_ENV
+    from core.config import default_weights_path
+    assert default_weights_path(98).exists() and not default_weights_path(98, "small").exists()
+    path = tmp_path / "remembered.ini"
+    stored = QSettings(str(path), QSettings.Format.IniFormat)
+    stored.setValue("model/points", 98)
+    stored.setValue("model/size", "accurate")
+    stored.sync()
+    monkeypatch.setenv(SETTINGS_ENV, str(path))
+    assert remembered_model(None, "small") == (68, "small")
+    assert remembered_model(None, "accurate") == (98, "accurate")
+    assert remembered_model(None, None) == (98, "accurate")
+    assert remembered_model(98, None) == (98, "accurate")
+
+
 def test_closing_while_the_worker_is_busy_waits_for_it(qapp, face_video, tiny_weights, settings):
     """A frame that takes longer than a second (a huge photo, a model loading) must not abort the app."""
     window = make_window(tiny_weights, settings)

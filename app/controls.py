@@ -105,14 +105,14 @@ class ControlPanel(QWidget):
         self.points_combo = QComboBox()
         for points in (68, 98):
             self.points_combo.addItem(f"{points} points", points)
-            disable_if_missing(self.points_combo, default_weights_path(points))
+            offer_if_present(self.points_combo, self.points_combo.count() - 1, default_weights_path(points))
         self.points_combo.setCurrentIndex(0 if config.points == 68 else 1)
-        self.points_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.points_combo.currentIndexChanged.connect(self._on_points_changed)
         form.addRow("Landmarks", self.points_combo)
         self.size_combo = QComboBox()
         for size, label in (("default", "default"), ("small", "small (faster)"), ("accurate", "accurate (slower)")):
             self.size_combo.addItem(label, size)
-            disable_if_missing(self.size_combo, default_weights_path(config.points, size))
+        self._offer_sizes(config.points)
         self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(config.model)))
         self.size_combo.currentIndexChanged.connect(self._on_model_changed)
         form.addRow("Model", self.size_combo)
@@ -185,6 +185,20 @@ class ControlPanel(QWidget):
     def model_choice(self) -> tuple[int, str]:
         return self.points_combo.currentData(), self.size_combo.currentData()
 
+    def _offer_sizes(self, points: int) -> None:
+        for index in range(self.size_combo.count()):
+            offer_if_present(self.size_combo, index, default_weights_path(points, self.size_combo.itemData(index)))
+
+    def _on_points_changed(self, _index: int) -> None:
+        """The sizes on offer follow the layout (small has no 98-point weights); a size the new layout
+        lacks falls back to the default, and the model changes once, not once per combo."""
+        self.size_combo.blockSignals(True)
+        self._offer_sizes(self.points_combo.currentData())
+        if not self.size_combo.model().item(self.size_combo.currentIndex()).isEnabled():
+            self.size_combo.setCurrentIndex(self.size_combo.findData("default"))
+        self.size_combo.blockSignals(False)
+        self._on_model_changed(_index)
+
     def _on_model_changed(self, _index: int) -> None:
         self.model_changed.emit(*self.model_choice())
 
@@ -230,9 +244,8 @@ def row(*widgets: QWidget) -> QHBoxLayout:
     return layout
 
 
-def disable_if_missing(combo: QComboBox, weights: Path) -> None:
-    """The combo's last item is greyed out, with the reason, when its weights are not there."""
-    if not weights.exists():
-        item = combo.model().item(combo.count() - 1)
-        item.setEnabled(False)
-        item.setToolTip(f"not available: no trained weights at {weights}")
+def offer_if_present(combo: QComboBox, index: int, weights: Path) -> None:
+    """The combo's item is greyed out, with the reason, while its weights are not there."""
+    item = combo.model().item(index)
+    item.setEnabled(weights.exists())
+    item.setToolTip("" if weights.exists() else f"not available: no trained weights at {weights}")

@@ -283,6 +283,25 @@ def test_a_remembered_98_point_layout_gives_way_to_a_size_that_has_none(tmp_path
     assert remembered_model(98, None) == (98, "accurate")
 
 
+def test_the_sizes_on_offer_follow_the_landmark_layout(qapp, tiny_weights, settings):
+    """Small ships in 68 points only: with 98 chosen it is greyed out, and a window on small that
+    switches to 98 points asks for the 98-point default, once, not for weights that do not exist."""
+    from core.config import default_weights_path
+    assert not default_weights_path(98, "small").exists() and default_weights_path(98, "accurate").exists()
+    window = make_window(tiny_weights, settings)
+    controls = window.controls
+    enabled = lambda size: controls.size_combo.model().item(controls.size_combo.findData(size)).isEnabled()
+    asked = []
+    controls.model_changed.connect(lambda points, size: asked.append((points, size)))
+    controls.size_combo.setCurrentIndex(controls.size_combo.findData("small"))
+    controls.points_combo.setCurrentIndex(controls.points_combo.findData(98))
+    assert asked == [(68, "small"), (98, "default")]
+    assert not enabled("small") and enabled("accurate") and enabled("default")
+    controls.points_combo.setCurrentIndex(controls.points_combo.findData(68))
+    assert enabled("small") and asked[-1] == (68, "default")
+    close(qapp, window)
+
+
 def test_closing_while_the_worker_is_busy_waits_for_it(qapp, face_video, tiny_weights, settings):
     """A frame that takes longer than a second (a huge photo, a model loading) must not abort the app."""
     window = make_window(tiny_weights, settings)

@@ -1,7 +1,7 @@
 """New identities from the ones we have: face morphs of two training people, exactly labelled.
 
     python -m training.corpus.morph --cache cache/corpus2 --count 600 \
-        --sheet runs/morph_contact_sheet.jpg
+        --sheet weights/morph_contact_sheet.jpg
 
 The people learning curve (weights/MODEL_CARD.md, round 6) is flat over the few still photos a
 package gives, and says a curve worth drawing needs thousands of identities; the teacher issue asks

@@ -39,6 +39,7 @@ import numpy as np
 from core.landmarks import as_68, interocular, layout_for
 from core.metrics import nme
 from core.sources import IMAGE_EXTENSIONS
+from training.datasets import read_pts
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUT = layout_for(68)
@@ -56,18 +57,6 @@ class Match:
         return nme(self.answer, self.label, LAYOUT) if self.answer is not None else float("nan")
 
 
-def read_pts(path: Path) -> np.ndarray:
-    """An iBUG .pts file's points, 0-based."""
-    lines = path.read_text().splitlines()
-    try:
-        start = next(i for i, ln in enumerate(lines) if ln.strip() == "{") + 1
-        end = next(i for i, ln in enumerate(lines) if ln.strip() == "}")
-        points = np.array([[float(v) for v in ln.split()] for ln in lines[start:end]], dtype=np.float64)
-    except (StopIteration, ValueError) as exc:
-        raise ValueError(f"{path}: not a valid .pts file") from exc
-    return points - 1.0
-
-
 def load_labels(photos: Path, labels_json: Path | None = None) -> dict[str, list[np.ndarray]]:
     """Photo file name -> its labelled faces, each (68, 2)."""
     images = {p.name: p for p in photos.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS}
@@ -81,7 +70,7 @@ def load_labels(photos: Path, labels_json: Path | None = None) -> dict[str, list
             stem = pts.stem if pts.stem in by_stem else re.sub(r"_\d+$", "", pts.stem)
             if stem not in by_stem:
                 raise ValueError(f"{pts.name}: no photo {stem}.* beside it")
-            labels.setdefault(by_stem[stem], []).append(read_pts(pts))
+            labels.setdefault(by_stem[stem], []).append(read_pts(pts).astype(np.float64))
     for name, faces in labels.items():
         if name not in images:
             raise ValueError(f"labels name {name}, which is not a photo in {photos}")

@@ -27,7 +27,7 @@ from app.controls import ControlPanel
 from app.presenter import FramePresenter
 from app.processing import ProcessingThread, RecordingState, SourceInfo, Stats
 from app.settings import load_settings, setting
-from core.config import MODEL_SIZES, PipelineConfig, default_weights_path
+from core.config import MODEL_SIZES, PipelineConfig, shipped_layouts
 from core.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
 from core.outputs import next_free_path
 from core.sources import input_files, is_camera_spec
@@ -347,11 +347,11 @@ def remembered_model(points: int | None = None, size: str | None = None) -> tupl
     settings = load_settings()
     if points is None:
         points = setting(settings, "model/points", 68, int)
-        if points not in (68, 98) or not default_weights_path(points, size or "default").exists():
+        if points not in shipped_layouts(size or "default"):
             points = 68                        # e.g. 98 remembered, `--model small` asked for: small has no 98
     if size is None:
         size = setting(settings, "model/size", "default", str)
-        if size not in MODEL_SIZES or not default_weights_path(points, size).exists():
+        if size not in MODEL_SIZES or points not in shipped_layouts(size):
             size = "default"
     return points, size
 

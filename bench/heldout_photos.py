@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import shipped_layouts
 from core.landmarks import as_68, interocular, layout_for
 from core.metrics import nme
 from core.sources import IMAGE_EXTENSIONS
@@ -157,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for points in args.points:
             for model in args.models:
-                if points == 98 and model == "small":
-                    continue                                  # small ships in 68 points only
+                if points not in shipped_layouts(model):
+                    continue                                  # e.g. small ships in 68 points only
                 csv_path = Path(scratch) / f"{model}_{points}.csv"
                 try:
                     run_app(args.photos, model, points, csv_path, args.app_args.split())

@@ -86,8 +86,8 @@ def morph(a: MorphFace, b: MorphFace, t: float) -> tuple[np.ndarray, np.ndarray]
     src_b = np.vstack([move(b.points), move(b.forehead), fixed])
     target = (1 - t) * src_a + t * src_b
     triangles = Delaunay(target).simplices
-    keep = ((np.sign(signed_areas(src_a, triangles)) == np.sign(signed_areas(target, triangles)))
-            & (np.sign(signed_areas(src_b, triangles)) == np.sign(signed_areas(target, triangles))))
+    facing = np.sign(signed_areas(target, triangles))
+    keep = (np.sign(signed_areas(src_a, triangles)) == facing) & (np.sign(signed_areas(src_b, triangles)) == facing)
     triangles = triangles[keep]
     order = np.arange(len(triangles))
     warped_a = warp_triangles(a.patch, src_a, target, triangles, order, a.patch.copy())
@@ -177,13 +177,11 @@ def morph_corpus(cache: Path, count: int, group: int, seed: int, min_eyes: float
 
 
 def morph_share(records: list[FaceRecord]) -> float:
-    """The morphs' share of the trainer's draws (training.train.person_weights: 1/sqrt(faces) each)."""
-    counts: dict[str, int] = {}
-    for r in records:
-        if r.split == "train":
-            counts[r.person] = counts.get(r.person, 0) + 1
-    total = sum(np.sqrt(c) for c in counts.values())
-    return float(sum(np.sqrt(c) for p, c in counts.items() if p.startswith("morph:")) / max(total, 1e-9))
+    """The morphs' share of the trainer's draws, by the trainer's own person weights."""
+    from training.train import person_weights          # torch and the trainer, only when asked
+    train = [r for r in records if r.split == "train"]
+    weights = person_weights(train)
+    return float(sum(w for w, r in zip(weights, train) if r.person.startswith("morph:")))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Iterator
 
 from core.config import PipelineConfig
 from core.errors import MobileFANError
+from core.native_logs import is_quiet, set_quiet
 from core.read_ahead import DECODE_NICE, READ_AHEAD_FRAMES
 
 PART_SUFFIX = ".part"
@@ -141,7 +142,10 @@ def _local(tasks: list[Task], config: PipelineConfig, jobs: int) -> Iterator[Fil
             yield process_file(task, config)
         return
     # spawn, not fork: the parent may hold threads (ONNX Runtime, MediaPipe) that a fork would break.
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+    # A spawned worker starts with the library's default (hide nothing) but writes to this console,
+    # so it is told whether this process keeps the native libraries quiet (core/native_logs.py).
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                             initializer=set_quiet, initargs=(is_quiet(),)) as pool:
         futures: list[Future] = [pool.submit(process_file, task, config) for task in tasks]
         for future in as_completed(futures):
             yield future.result()

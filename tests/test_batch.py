@@ -51,6 +51,8 @@ def test_a_folder_of_three_videos_on_two_processes(tmp_path, videos):
         assert_complete(out / f"{name}.csv", frames)
         assert {r["source"] for r in rows(out / f"{name}.csv")} <= {f"{name}.mp4", f"{name}.avi"}
     assert "3 files: 3 processed, 0 already done, 0 failed; 37 frames" in result.stdout
+    for noise in ("W0000", "XNNPACK", "absl::InitializeLog"):     # the workers keep the console as quiet
+        assert noise not in result.stderr                          # as one process does (test_cli)
 
 
 def test_a_bad_file_fails_alone_with_its_reason(tmp_path, videos, tiny_weights):

@@ -93,6 +93,8 @@ def _plan_batch(request: RunRequest) -> RunPlan:
     inputs = input_files(source)
     if not inputs:
         raise PlanError(f"{source} holds no videos or photos")
+    if request.out_dir.exists() and not request.out_dir.is_dir():
+        raise PlanError(f"--out-dir {request.out_dir} is a file; name a folder")
     try:
         request.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

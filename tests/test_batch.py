@@ -161,3 +161,13 @@ def test_a_folder_of_videos_into_one_csv(tmp_path, videos):
 def test_batch_options_need_out_dir(videos):
     result = main_py("--headless", "--source", videos, "--jobs", 2)
     assert result.returncode == 2 and "--out-dir" in result.stderr
+
+
+def test_an_out_dir_that_is_a_file_is_refused_by_name(tmp_path, videos):
+    """It said only '--out-dir notes.txt: File exists', the OS's words for a folder it could not make."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    result = main_py("--headless", "--source", videos, "--out-dir", notes)
+    assert result.returncode == 2
+    assert f"--out-dir {notes} is a file; name a folder" in result.stderr
+    assert notes.read_text() == "mine\n"

@@ -55,17 +55,21 @@ class EyelidNet(nn.Module):
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * side * side, 128), nn.ReLU(inplace=True),
                                   nn.Linear(128, 8))
         self.width = width
+        # A buffer, not a tensor made in forward: the export traces it as the constant it is, and it
+        # follows the module to another device. Not persistent: it is derived from `crop`.
+        self.register_buffer("mean_lids", mean_lids(crop), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Predict offsets from the lids' mean place, in crop pixels: the network starts at the average eye.
-        return self.head(self.features(x / 127.5 - 1.0)) * (self.crop.size / 8) + self.mean_lids()
+        return self.head(self.features(x / 127.5 - 1.0)) * (self.crop.size / 8) + self.mean_lids
 
-    def mean_lids(self) -> torch.Tensor:
-        """Where an average open eye's lids sit in the crop (corners at +-1/(2 per_eye_width))."""
-        c, half = (self.crop.size - 1) / 2, self.crop.size / (2 * self.crop.per_eye_width)
-        u = torch.tensor([-0.33, 0.33, 0.33, -0.33]) * half
-        v = torch.tensor([-0.28, -0.28, 0.28, 0.28]) * half
-        return torch.stack([c + u, c + v], dim=1).reshape(-1)
+
+def mean_lids(crop: EyeCropConfig) -> torch.Tensor:
+    """Where an average open eye's lids sit in the crop (corners at +-1/(2 per_eye_width)): (8,) x, y pairs."""
+    c, half = (crop.size - 1) / 2, crop.size / (2 * crop.per_eye_width)
+    u = torch.tensor([-0.33, 0.33, 0.33, -0.33]) * half
+    v = torch.tensor([-0.28, -0.28, 0.28, 0.28]) * half
+    return torch.stack([c + u, c + v], dim=1).reshape(-1)
 
 
 def eye_targets(points: np.ndarray, matrix: np.ndarray, lids: tuple[int, ...]) -> np.ndarray:

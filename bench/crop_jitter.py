@@ -24,7 +24,7 @@ from core.metrics import nme
 from core.model import load_checkpoint
 from core.predictor import LandmarkPredictor
 from training.datasets import load_samples, read_rgb_cached
-from training.evaluate import _runner, cap_video_frames, person_weighted_nme
+from training.evaluate import cap_video_frames, person_weighted_nme, runner_for
 
 # Each view: (scale of the side, shift x and shift y as fractions of the side, turn in radians).
 SHIFT = 0.03
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     model = load_checkpoint(args.weights).model
-    predictor = LandmarkPredictor(model.config, _runner(model, args.weights, args.runtime, args.mirror))
+    predictor = LandmarkPredictor(model.config, runner_for(model, args.weights, args.runtime, args.mirror))
     blend = None
     if args.mesh_blend:
         if model.config.num_points != 68:

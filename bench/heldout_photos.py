@@ -20,7 +20,14 @@ Annotations, 68 points in iBUG 300-W order, in pixels (0-based) of the photo as 
 Matching: a labelled face takes the nearest unused answer whose centroid lies within one outer-eye
 distance of the label's centroid (nearest pairs first); a face with no such answer is missed. NME and
 FR are over the found faces, as the issues report them beside the count found; `FR, missed as
-failed` counts every missed face as a failure too. Accuracy, not timing: one run is the number.
+failed` counts every missed face as a failure too; the missed faces are listed under the table.
+Accuracy, not timing: one run is the number.
+
+`--manifest cache/corpus2/manifest.jsonl` (instead of `--photos`) measures the still photos of one
+split of our own corpus the same way, their corpus labels as the annotations: the app's whole path
+(detector, framing, second pass) on the steering set's photos, and in a last column the same found
+faces framed from their labels instead (training.evaluate's framing; the model run as the app runs
+it), so the difference is what the detector and framing cost.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ import argparse
 import csv
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,6 +91,56 @@ def load_labels(photos: Path, labels_json: Path | None = None) -> dict[str, list
     return labels
 
 
+def manifest_photos(manifest: str, split: str, folder: Path) -> dict[str, list]:
+    """The still photos of one split of a 68-point corpus manifest, linked (or copied) into `folder`
+    under numbered names (two sources' photos may share a name): name -> its faces' samples
+    (training.datasets.FaceSample; `labels_of` turns them into load_labels' form)."""
+    from training.datasets import load_samples
+    faces: dict[Path, list] = {}
+    for sample in load_samples(manifest, split):
+        if not sample.is_video_frame:
+            faces.setdefault(sample.image.resolve(), []).append(sample)
+    if not faces:
+        raise ValueError(f"{manifest} has no still photos in its {split} split")
+    folder.mkdir(parents=True, exist_ok=True)
+    named: dict[str, list] = {}
+    for i, (image, samples) in enumerate(sorted(faces.items())):
+        if len(samples[0].points) != 68:
+            raise ValueError(f"{manifest}: faces with {len(samples[0].points)} points; a 68-point manifest expected")
+        name = f"{i:04d}_{image.name}"
+        try:
+            (folder / name).symlink_to(image)
+        except OSError:                                   # no symlinks here (some Windows setups)
+            shutil.copyfile(image, folder / name)
+        named[name] = samples
+    return named
+
+
+def labels_of(named_samples: dict[str, list]) -> dict[str, list[np.ndarray]]:
+    return {name: [np.asarray(s.points, dtype=np.float64) for s in samples] for name, samples in named_samples.items()}
+
+
+def label_framed_errors(model: str, points: int, samples: list) -> np.ndarray:
+    """Each sample's NME with its crop framed from its label (training.evaluate's framing) and the
+    model run as the app runs it (its mirroring, mesh blend and eyelids, from PipelineConfig):
+    beside the app's own answers, what its detector and framing cost."""
+    from core.config import PipelineConfig
+    from core.model import load_checkpoint
+    from training.evaluate import face_errors, runner_for
+    config = PipelineConfig(points=points, model=model)
+    path = config.weights_path()
+    network = load_checkpoint(path).model
+    eyelids = blend = None
+    if config.eyelids:
+        from core.eyelids import EyelidRefiner
+        eyelids = EyelidRefiner()
+    if config.blends_mesh():
+        from core.mesh_blend import MeshBlend
+        blend = MeshBlend()
+    runner = runner_for(network, path, "auto", config.mirrors())
+    return face_errors(network, samples, runner, eyelids, blend, mirror=config.mirrors())
+
+
 def read_answers(csv_path: Path) -> dict[str, list[np.ndarray]]:
     """Photo file name -> the app's answers (68 points, or 98 reduced to the 68 shared)."""
     answers: dict[str, list[np.ndarray]] = {}
@@ -136,33 +194,49 @@ def run_app(photos: Path, model: str, points: int, csv_path: Path, extra: list[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--photos", type=Path, required=True, help="folder of annotated photos")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--photos", type=Path, help="folder of annotated photos")
+    where.add_argument("--manifest", help="instead: the still photos of a corpus manifest's --split, "
+                                          "its labels as the annotations")
+    parser.add_argument("--split", default="val", help="with --manifest (default: val, the steering set's)")
     parser.add_argument("--labels", type=Path, help="annotations as JSON (default: .pts files beside the photos)")
     parser.add_argument("--models", nargs="+", default=["default", "small", "accurate"])
     parser.add_argument("--points", nargs="+", type=int, default=[68], choices=(68, 98))
     parser.add_argument("--classics", nargs="*", default=[], help="photo file names reported apart as the classics")
     parser.add_argument("--app-args", default="", help="more options for main.py, quoted (e.g. '--no-mirror')")
     args = parser.parse_args(argv)
-    if not args.photos.is_dir():
+    if args.photos is not None and not args.photos.is_dir():
         print(f"error: --photos {args.photos}: no such folder", file=sys.stderr)
         return 2
-    try:
-        labels = load_labels(args.photos, args.labels)
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    if args.manifest is not None and args.labels is not None:
+        print("error: --labels goes with --photos; a manifest carries its own labels", file=sys.stderr)
         return 2
-    total = sum(len(faces) for faces in labels.values())
-    print(f"{total} annotated faces in {len(labels)} photos ({args.photos})\n")
-    print("| model | points | found | mean NME | FR@0.10 | FR, missed as failed | classics | small faces (<60 px) |")
-    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
+        photos = args.photos or Path(scratch) / "photos"
+        named_samples: dict[str, list] = {}
+        try:
+            if args.manifest:
+                named_samples = manifest_photos(args.manifest, args.split, photos)
+                labels = labels_of(named_samples)
+            else:
+                labels = load_labels(photos, args.labels)
+        except (OSError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        total = sum(len(faces) for faces in labels.values())
+        where = f"{args.manifest}, {args.split} split" if args.manifest else args.photos
+        print(f"{total} annotated faces in {len(labels)} photos ({where})\n")
+        print("| model | points | found | mean NME | FR@0.10 | FR, missed as failed | classics | small faces (<60 px) "
+              "| the found faces framed from their labels |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        missed: list[str] = []
         for points in args.points:
             for model in args.models:
                 if points not in shipped_layouts(model):
                     continue                                  # e.g. small ships in 68 points only
                 csv_path = Path(scratch) / f"{model}_{points}.csv"
                 try:
-                    run_app(args.photos, model, points, csv_path, args.app_args.split())
+                    run_app(photos, model, points, csv_path, args.app_args.split())
                 except RuntimeError as exc:
                     print(f"error: {exc}", file=sys.stderr)
                     return 1
@@ -170,10 +244,22 @@ def main(argv: list[str] | None = None) -> int:
                 matches = [m for name, faces in labels.items() for m in match_faces(name, faces, answers.get(name, []))]
                 s = summarise(matches, set(args.classics))
                 show = lambda value, form: "-" if np.isnan(value) else form.format(value)
+                framed = float("nan")
+                if named_samples:                           # the same faces, framed from their labels
+                    samples = [sample for name in labels for sample in named_samples[name]]
+                    errors = label_framed_errors(model, points, samples)
+                    found = np.array([m.answer is not None for m in matches])
+                    framed = float(errors[found].mean()) if found.any() else float("nan")
                 print(f"| {model} | {points}{' (68 shared)' if points == 98 else ''} | {s['found']} of {s['faces']} "
                       f"| {show(s['nme'], '{:.3f}')} | {show(100 * s['fr'], '{:.1f}%')} "
                       f"| {100 * s['fr_missed_failed']:.1f}% | {show(s['classics'], '{:.3f}')} "
-                      f"| {show(s['small'], '{:.3f}')} |", flush=True)
+                      f"| {show(s['small'], '{:.3f}')} | {show(framed, '{:.3f}')} |", flush=True)
+                lost = [f"{m.photo} ({interocular(m.label, LAYOUT):.0f} px between the outer eye corners)"
+                        for m in matches if m.answer is None]
+                if lost:
+                    missed.append(f"missed by {model} {points}: {', '.join(lost)}")
+        if missed:
+            print("\n" + "\n".join(missed))
     return 0
 
 

@@ -161,7 +161,7 @@ def ms_per_face(model: MobileFAN, repeats: int = 50) -> float:
     return (time.perf_counter() - t) / repeats * 1000
 
 
-def _runner(model: MobileFAN, checkpoint: Path, runtime: str, mirror: bool = False) -> HeatmapRunner:
+def runner_for(model: MobileFAN, checkpoint: Path, runtime: str, mirror: bool = False) -> HeatmapRunner:
     """The runner for `runtime` (eager PyTorch, or the app's runner for the others); an int8
     request without a matching export is an error here, not a quiet fp32 fallback.
     `mirror` wraps it in test-time mirroring (core/mirror_test.py)."""
@@ -249,7 +249,7 @@ def _report(args: argparse.Namespace) -> None:
             model = load_checkpoint(path).model
             if blend is not None and model.config.num_points != 68:
                 raise ValueError(f"--mesh-blend reads the mesh as 68 points; {path} has {model.config.num_points}")
-            errors = face_errors(model, samples, _runner(model, path, args.runtime, args.mirror), eyelids, blend,
+            errors = face_errors(model, samples, runner_for(model, path, args.runtime, args.mirror), eyelids, blend,
                                  args.reframe, args.mirror)
             print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', reframed' if args.reframe else ''}"
                   f"{', mesh blend' if blend else ''}"
@@ -269,7 +269,7 @@ def _report(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for path in args.checkpoints:
         loaded = load_checkpoint(path)
-        runner = _runner(loaded.model, path, args.runtime, args.mirror)
+        runner = runner_for(loaded.model, path, args.runtime, args.mirror)
         m = evaluate_samples(loaded.model, samples, runner)
         p = evaluate_samples(loaded.model, photos, runner) if photos else {"nme": float("nan")}
         print(f"| {path} | {m['nme']:.4f} | {m['fr10']:.3f} | {m['auc10']:.3f} | {p['nme']:.4f} | "

@@ -194,9 +194,9 @@ def run_app(photos: Path, model: str, points: int, csv_path: Path, extra: list[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--photos", type=Path, help="folder of annotated photos")
-    where.add_argument("--manifest", help="instead: the still photos of a corpus manifest's --split, "
+    inputs = parser.add_mutually_exclusive_group(required=True)
+    inputs.add_argument("--photos", type=Path, help="folder of annotated photos")
+    inputs.add_argument("--manifest", help="instead: the still photos of a corpus manifest's --split, "
                                           "its labels as the annotations")
     parser.add_argument("--split", default="val", help="with --manifest (default: val, the steering set's)")
     parser.add_argument("--labels", type=Path, help="annotations as JSON (default: .pts files beside the photos)")

@@ -126,19 +126,39 @@ def label_framed_errors(model: str, points: int, samples: list) -> np.ndarray:
     beside the app's own answers, what its detector and framing cost."""
     from core.config import PipelineConfig
     from core.model import load_checkpoint
+    from core.pipeline import second_looks
     from training.evaluate import face_errors, runner_for
     config = PipelineConfig(points=points, model=model)
     path = config.weights_path()
     network = load_checkpoint(path).model
-    eyelids = blend = None
-    if config.eyelids:
-        from core.eyelids import EyelidRefiner
-        eyelids = EyelidRefiner()
-    if config.blends_mesh():
-        from core.mesh_blend import MeshBlend
-        blend = MeshBlend()
+    eyelids, blend = second_looks(config)
     runner = runner_for(network, path, "auto", config.mirrors())
     return face_errors(network, samples, runner, eyelids, blend, mirror=config.mirrors())
+
+
+def add_photo_arguments(parser: argparse.ArgumentParser) -> None:
+    """--photos DIR [--labels FILE] or --manifest FILE [--split NAME]: where the annotated photos come from."""
+    inputs = parser.add_mutually_exclusive_group(required=True)
+    inputs.add_argument("--photos", type=Path, help="folder of annotated photos")
+    inputs.add_argument("--manifest", help="instead: the still photos of a corpus manifest's --split, "
+                                          "its labels as the annotations")
+    parser.add_argument("--split", default="val", help="with --manifest (default: val, the steering set's)")
+    parser.add_argument("--labels", type=Path, help="annotations as JSON (default: .pts files beside the photos)")
+
+
+def annotated_photos(args: argparse.Namespace, scratch: Path) -> tuple[Path, dict[str, list[np.ndarray]], dict[str, list]]:
+    """(the photos' folder, their labels, and with --manifest each photo's samples) from
+    `add_photo_arguments`' options; a manifest's photos are linked into `scratch`. Raises ValueError
+    (or OSError) with the one line to show."""
+    if args.photos is not None and not args.photos.is_dir():
+        raise ValueError(f"--photos {args.photos}: no such folder")
+    if args.manifest is None:
+        return args.photos, load_labels(args.photos, args.labels), {}
+    if args.labels is not None:
+        raise ValueError("--labels goes with --photos; a manifest carries its own labels")
+    photos = scratch / "photos"
+    named_samples = manifest_photos(args.manifest, args.split, photos)
+    return photos, labels_of(named_samples), named_samples
 
 
 def read_answers(csv_path: Path) -> dict[str, list[np.ndarray]]:
@@ -194,32 +214,15 @@ def run_app(photos: Path, model: str, points: int, csv_path: Path, extra: list[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    inputs = parser.add_mutually_exclusive_group(required=True)
-    inputs.add_argument("--photos", type=Path, help="folder of annotated photos")
-    inputs.add_argument("--manifest", help="instead: the still photos of a corpus manifest's --split, "
-                                          "its labels as the annotations")
-    parser.add_argument("--split", default="val", help="with --manifest (default: val, the steering set's)")
-    parser.add_argument("--labels", type=Path, help="annotations as JSON (default: .pts files beside the photos)")
+    add_photo_arguments(parser)
     parser.add_argument("--models", nargs="+", default=["default", "small", "accurate"])
     parser.add_argument("--points", nargs="+", type=int, default=[68], choices=(68, 98))
     parser.add_argument("--classics", nargs="*", default=[], help="photo file names reported apart as the classics")
     parser.add_argument("--app-args", default="", help="more options for main.py, quoted (e.g. '--no-mirror')")
     args = parser.parse_args(argv)
-    if args.photos is not None and not args.photos.is_dir():
-        print(f"error: --photos {args.photos}: no such folder", file=sys.stderr)
-        return 2
-    if args.manifest is not None and args.labels is not None:
-        print("error: --labels goes with --photos; a manifest carries its own labels", file=sys.stderr)
-        return 2
     with tempfile.TemporaryDirectory() as scratch:
-        photos = args.photos or Path(scratch) / "photos"
-        named_samples: dict[str, list] = {}
         try:
-            if args.manifest:
-                named_samples = manifest_photos(args.manifest, args.split, photos)
-                labels = labels_of(named_samples)
-            else:
-                labels = load_labels(photos, args.labels)
+            photos, labels, named_samples = annotated_photos(args, Path(scratch))
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

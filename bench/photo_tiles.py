@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.heldout_photos import LAYOUT, labels_of, load_labels, manifest_photos
+from bench.heldout_photos import LAYOUT, add_photo_arguments, annotated_photos
 from core.detector import BlazeFaceDetector, Detection
 from core.images import read_rgb
 from core.landmarks import interocular
@@ -57,20 +57,14 @@ def labelled_hits(labels: list[np.ndarray], detections: list[Detection]) -> tupl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    inputs = parser.add_mutually_exclusive_group(required=True)
-    inputs.add_argument("--photos", type=Path, help="folder of annotated photos")
-    inputs.add_argument("--manifest", help="instead: the still photos of a corpus manifest's --split")
-    parser.add_argument("--split", default="val")
-    parser.add_argument("--labels", type=Path, help="with --photos: annotations as JSON (default: .pts beside them)")
+    add_photo_arguments(parser)
     parser.add_argument("--tiles", nargs="+", type=tile_sizes, default=[(640, 384), (640, 384, 256)],
                         help="sets of tile sizes to compare, each comma-separated (default: 640,384 640,384,256)")
     args = parser.parse_args(argv)
     set_quiet(True)                                       # MediaPipe's start-up lines (core/native_logs.py)
     with tempfile.TemporaryDirectory() as scratch:
-        photos = args.photos or Path(scratch) / "photos"
         try:
-            labels = labels_of(manifest_photos(args.manifest, args.split, photos)) if args.manifest \
-                else load_labels(photos, args.labels)
+            photos, labels, _ = annotated_photos(args, Path(scratch))
         except (OSError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -65,6 +65,13 @@ def detector_range_for(config_range: str, live: bool) -> str:
     return "short" if live else "full"
 
 
+def second_looks(config: PipelineConfig) -> tuple[EyelidRefiner | None, MeshBlend | None]:
+    """The stages a config runs after the face network (the eyelid network, the mesh blend), or None
+    for each it leaves off: one answer for the app and for whoever scores a model as the app runs it."""
+    eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
+    return eyelids, MeshBlend() if config.blends_mesh() else None
+
+
 class LandmarkPipeline:
     def __init__(self, config: PipelineConfig, model: "MobileFAN | None" = None,
                  detector: BlazeFaceDetector | None = None) -> None:
@@ -92,8 +99,7 @@ class LandmarkPipeline:
         if config.mirrors():
             runner = MirrorAveragingRunner(runner, layout_for(config.points))
         self.predictor = LandmarkPredictor(model_config, runner)
-        self.eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
-        self.mesh_blend = MeshBlend() if config.blends_mesh() else None
+        self.eyelids, self.mesh_blend = second_looks(config)
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:

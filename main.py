@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "per face, ~5%% less error; default: on for --model accurate only)")
     p.add_argument("--mesh-blend", action=argparse.BooleanOptionalAction, default=None,
                    help="68 points: blend each answer with MediaPipe's face mesh read on the same crop (~6%% less "
-                        "error for the accurate model, ~3 ms a face; default: on for --model accurate only)")
+                        "error for the accurate model, a tenth less for the others, ~2-3 ms a face; default: on for "
+                        "--model accurate, and on photos for every model)")
     p.add_argument("--threads", type=int, default=default_model_threads(),
                    help="CPU threads for the model (default: 2, or 1 on a machine with 2 cores; here %(default)s)")
     p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,

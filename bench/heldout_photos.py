@@ -120,18 +120,19 @@ def labels_of(named_samples: dict[str, list]) -> dict[str, list[np.ndarray]]:
     return {name: [np.asarray(s.points, dtype=np.float64) for s in samples] for name, samples in named_samples.items()}
 
 
-def label_framed_errors(model: str, points: int, samples: list) -> np.ndarray:
+def label_framed_errors(model: str, points: int, samples: list, app_args: list[str] = ()) -> np.ndarray:
     """Each sample's NME with its crop framed from its label (training.evaluate's framing) and the
-    model run as the app runs it (its mirroring, mesh blend and eyelids, from PipelineConfig):
-    beside the app's own answers, what its detector and framing cost."""
-    from core.config import PipelineConfig
+    model run as the app runs photos with `app_args` (its mirroring, mesh blend and eyelids, from the
+    PipelineConfig main.py makes of them): beside the app's own answers, what its detector and
+    framing cost."""
     from core.model import load_checkpoint
     from core.pipeline import second_looks
+    from main import build_parser, make_config
     from training.evaluate import face_errors, runner_for
-    config = PipelineConfig(points=points, model=model)
+    config = make_config(build_parser().parse_args(["--source", "-", *app_args]), points, model)
     path = config.weights_path()
     network = load_checkpoint(path).model
-    eyelids, blend = second_looks(config)
+    eyelids, blend = second_looks(config, still=True)     # photos, as the app runs them
     runner = runner_for(network, path, "auto", config.mirrors())
     return face_errors(network, samples, runner, eyelids, blend, mirror=config.mirrors())
 
@@ -218,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=["default", "small", "accurate"])
     parser.add_argument("--points", nargs="+", type=int, default=[68], choices=(68, 98))
     parser.add_argument("--classics", nargs="*", default=[], help="photo file names reported apart as the classics")
-    parser.add_argument("--app-args", default="", help="more options for main.py, quoted (e.g. '--no-mirror')")
+    parser.add_argument("--app-args", default="", help="more options for main.py, after an = (e.g. --app-args=--no-mirror, or "
+                             "--app-args='--no-mirror --no-eyelids')")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:
         try:
@@ -250,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
                 framed = float("nan")
                 if named_samples:                           # the same faces, framed from their labels
                     samples = [sample for name in labels for sample in named_samples[name]]
-                    errors = label_framed_errors(model, points, samples)
+                    errors = label_framed_errors(model, points, samples, args.app_args.split())
                     found = np.array([m.answer is not None for m in matches])
                     framed = float(errors[found].mean()) if found.any() else float("nan")
                 print(f"| {model} | {points}{' (68 shared)' if points == 98 else ''} | {s['found']} of {s['faces']} "

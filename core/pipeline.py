@@ -8,6 +8,7 @@ object, so what is measured is what users run. Each stage is timed.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
-from core.mesh_blend import MeshBlend
+from core.mesh_blend import MESH_BLEND_MODEL, MeshBlend
 from core.mirror_test import MirrorAveragingRunner
 from core.predictor import LandmarkPredictor, Prediction
 from core.results import Box, FaceResult, FrameResult
@@ -65,11 +66,12 @@ def detector_range_for(config_range: str, live: bool) -> str:
     return "short" if live else "full"
 
 
-def second_looks(config: PipelineConfig) -> tuple[EyelidRefiner | None, MeshBlend | None]:
-    """The stages a config runs after the face network (the eyelid network, the mesh blend), or None
-    for each it leaves off: one answer for the app and for whoever scores a model as the app runs it."""
+def second_looks(config: PipelineConfig, still: bool = False) -> tuple[EyelidRefiner | None, MeshBlend | None]:
+    """The stages a config runs after the face network (the eyelid network, the mesh blend) on a
+    video frame, or with `still` on a photo, or None for each it leaves off: one answer for the app
+    and for whoever scores a model as the app runs it."""
     eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
-    return eyelids, MeshBlend() if config.blends_mesh() else None
+    return eyelids, MeshBlend() if config.blends_mesh(still) else None
 
 
 class LandmarkPipeline:
@@ -100,6 +102,8 @@ class LandmarkPipeline:
             runner = MirrorAveragingRunner(runner, layout_for(config.points))
         self.predictor = LandmarkPredictor(model_config, runner)
         self.eyelids, self.mesh_blend = second_looks(config)
+        self._photo_blend: MeshBlend | None = None      # opened on the first photo that wants it
+        self._photo_blend_failed = False
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:
@@ -270,6 +274,21 @@ class LandmarkPipeline:
             return self.begin(rgb, timestamp, cut=cut, clock_checked=True)
         return begun
 
+    def blend_for(self, still: bool) -> MeshBlend | None:
+        """The mesh blend a frame gets: every frame's where the config blends them all; on a photo,
+        where the model blends photos only, one opened on the first photo (a camera run never loads
+        it). A mesh file that will not open then costs the photos their blend, with one warning, not
+        the run: the blend was the model's own choice, not asked for."""
+        if self.mesh_blend is not None or not still or not self.config.blends_mesh(still=True):
+            return self.mesh_blend
+        if self._photo_blend is None and not self._photo_blend_failed:
+            try:
+                self._photo_blend = MeshBlend()
+            except Exception as exc:        # ONNX Runtime's own errors derive from Exception only
+                self._photo_blend_failed = True
+                warnings.warn(f"photos go unblended: {MESH_BLEND_MODEL} would not open ({exc})")
+        return self._photo_blend
+
     def detection_due(self, still: bool = False) -> bool:
         """Whether the next `begin` runs the detector: a photo, no tracks, or time to look for new faces."""
         return still or not self.tracker.tracks or self._frames_since_detect >= self.config.redetect_every
@@ -282,8 +301,9 @@ class LandmarkPipeline:
             return FrameResult([], timings, False, (w, h))
         tracks, predictions, still, timestamp = begun.tracks, begun.predictions, begun.still, begun.timestamp
         t4 = time.perf_counter()
-        if self.mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
-            blended = self.mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
+        mesh_blend = self.blend_for(still)
+        if mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
+            blended = mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
                                             self.model_config.landmark_scale, mirror=self.config.mirrors())
             for pred, points in zip(predictions, blended):
                 pred.points = points

@@ -131,6 +131,49 @@ def test_which_runs_blend(config, blends):
     assert MESH_BLEND_MODEL.is_file()
 
 
+@pytest.mark.parametrize("config, blends", [
+    (PipelineConfig(model="default"), True),                     # photos: every 68-point model
+    (PipelineConfig(model="small"), True),
+    (PipelineConfig(model="accurate"), True),
+    (PipelineConfig(model="default", points=98), False),
+    (PipelineConfig(model="default", mesh_blend=False), False),  # --no-mesh-blend: no frame at all
+])
+def test_which_photos_blend(config, blends):
+    assert config.blends_mesh(still=True) is blends
+
+
+def test_the_default_blends_photos_not_video_frames(astronaut):
+    """On a photo the default model's points are its network's moved half way to the mesh's reading of
+    the same crop; a video frame of the same picture keeps the network's, and never opens the mesh."""
+    blended = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False))
+    plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False))
+    frame = blended.process(astronaut, 0.0).faces[0].raw_points
+    assert blended.blend_for(still=False) is None                # a camera run never loads it
+    assert np.array_equal(frame, plain.process(astronaut, 0.0).faces[0].raw_points)
+
+    begun = plain.begin(astronaut, 0.0, still=True)                # the network, its second pass included
+    pred = begun.predictions[0]
+    (mesh,) = MeshBlend().read(astronaut, [pred.crop], plain.model_config.landmark_scale)
+    photo = blended.process(astronaut, 0.0, still=True).faces[0].raw_points
+    assert np.allclose(photo, (pred.points + mesh) / 2, atol=1e-3)
+    assert nme(photo, pred.points, LAYOUT_68) > 0.002            # the mesh moved them
+
+
+def test_a_mesh_that_will_not_open_leaves_photos_unblended_with_one_warning(astronaut, monkeypatch):
+    import core.pipeline
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("damaged file")
+    monkeypatch.setattr(core.pipeline, "MeshBlend", broken)
+    pipe = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False))
+    plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False))
+    with pytest.warns(UserWarning, match="photos go unblended.*damaged file") as caught:
+        first = pipe.process(astronaut, still=True).faces[0].raw_points
+        pipe.process(astronaut, still=True)
+    assert len(caught) == 1
+    assert np.array_equal(first, plain.process(astronaut, still=True).faces[0].raw_points)
+
+
 def test_the_cli_refuses_a_98_point_blend_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, "main.py", "--headless", "--source", str(tmp_path), "--points", "98",
                              "--mesh-blend"], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test-time mirroring: each face also run mirrored, the answers averaged (twice the network "
                         "per face, ~5%% less error; default: on for --model accurate only)")
     p.add_argument("--mesh-blend", action=argparse.BooleanOptionalAction, default=None,
-                   help="68 points: blend each answer with MediaPipe's face mesh read on the same crop (~6%% less "
+                   help="blend each answer with MediaPipe's face mesh read on the same crop (~6%% less "
                         "error for the accurate model, a tenth less for the others, ~2-3 ms a face; default: on for "
                         "--model accurate, and on photos for every model)")
     p.add_argument("--threads", type=int, default=default_model_threads(),
@@ -258,8 +258,6 @@ def main(argv: list[str] | None = None) -> int:
         if layouts and args.points not in layouts:
             return error(f"--model {args.model} comes in {' and '.join(map(str, layouts))} points only, "
                          f"not {args.points}: leave out --points or choose another --model")
-    if args.mesh_blend and args.points == 98:
-        return error("--mesh-blend reads the face mesh as 68 points; it has no 98-point form")
     for name, value in (("--fx", args.fx), ("--fy", args.fy)):
         if value is not None and not value > 0:
             return error(f"{name} must be a positive number of pixels")

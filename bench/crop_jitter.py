@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     blend = None
     if args.mesh_blend:
         if model.config.num_points != 68:
-            parser.error(f"--mesh-blend reads the mesh as 68 points; {args.weights} has {model.config.num_points}")
+            parser.error(f"this bench blends 68-point models only; {args.weights} has {model.config.num_points}")
         from core.mesh_blend import MeshBlend
         blend = MeshBlend()
     samples = cap_video_frames(load_samples(args.data, "val"))

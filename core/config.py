@@ -139,9 +139,9 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 # 128 channels, the distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
-MESH_BLENDED_MODELS = ("accurate",)    # 68 points blended with the face mesh's reading unless told otherwise
-# ... and every 68-point model on still photos, where the mesh's ~2 ms a face is nothing beside the
-# photo's face search, and it takes a tenth or more off the default's and small's error (round 27).
+MESH_BLENDED_MODELS = ("accurate",)    # blended with the face mesh's reading on every frame unless told otherwise
+# ... and every model on still photos, where the mesh's ~2 ms a face is nothing beside the photo's
+# face search, and it takes a tenth or more off the default's and small's error (round 27).
 ENCODERS = ("mobilenetv2", "face_mesh")
 TRUNK_ACTIVATIONS = ("prelu", "relu")
 
@@ -180,11 +180,10 @@ class PipelineConfig:
     # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).
     mirror: bool | None = None
     # A second opinion (core/mesh_blend.py): MediaPipe's face mesh on the same crop, read as the 68
-    # points through a fitted map, averaged with the network's answer: ~6% less error for the
-    # accurate model (weights/MODEL_CARD.md, round 22), ~3 ms a face. 68 points only (a 98-point
-    # model is never blended, so a window switching layouts keeps the setting). None: the model's
-    # own choice: MESH_BLENDED_MODELS on every frame, any 68-point model on still photos (where speed
-    # is not at stake: `blends_mesh`). True / False: every frame / none.
+    # or 98 points through a fitted map, averaged with the network's answer: ~6% less error for the
+    # accurate model, ~10% for the others (weights/MODEL_CARD.md, rounds 22 and 27), ~2-3 ms a face.
+    # None: the model's own choice: MESH_BLENDED_MODELS on every frame, any model on still photos
+    # (where speed is not at stake: `blends_mesh`). True / False: every frame / none.
     mesh_blend: bool | None = None
     # Model threads (torch / ONNX Runtime / OpenCV): 2, or 1 on a 2-core machine (core/threads.py).
     num_threads: int = field(default_factory=default_model_threads)
@@ -225,8 +224,6 @@ class PipelineConfig:
 
     def blends_mesh(self, still: bool = False) -> bool:
         """Whether a frame's faces are blended with the mesh's reading; `still`: the frame is a photo."""
-        if self.points != 68:
-            return False
         if self.mesh_blend is not None:
             return self.mesh_blend
         return still or self.model in MESH_BLENDED_MODELS

@@ -1,15 +1,16 @@
-"""A second opinion for the accurate model: MediaPipe's face mesh, read as dlib's 68 points.
+"""A second opinion: MediaPipe's face mesh, read as our 68 or 98 points.
 
 MediaPipe's face-landmark network (the mediapipe wheel's face_landmark.tflite,
 Apache-2.0, Google) was trained on far more people than our corpus holds. Its
-468-vertex mesh is read as the 68 points through a linear map fitted on our
-training faces (training/mesh_map.py): each point from the mesh vertices
-nearest it, by ridge regression. Its errors and the accurate network's are
+468-vertex mesh is read as the layout's points through a linear map fitted on
+our training faces (training/mesh_map.py): each point from the mesh vertices
+nearest it, by ridge regression. Its errors and the face network's are
 partly independent, so the average of the two is more accurate than either
-(weights/MODEL_CARD.md, round 22), for about a fifth of the accurate network's
-time again. It would help the default and small models more, but there it
-costs more than their own network and holds each frame back, so it is on for
-the accurate model only (PipelineConfig.mesh_blend).
+(weights/MODEL_CARD.md, rounds 22 and 27), for about a fifth of the accurate
+network's time again. On video it would help the default and small models
+more, but there it costs more than their own network and holds each frame
+back, so on video it is on for the accurate model only; on photos, where
+speed is not at stake, for every model (PipelineConfig.blends_mesh).
 
 The mesh runs on the face network's own crop (the same centre and angle,
 widened to the scale the map was fitted on), so both networks are framed
@@ -18,9 +19,9 @@ accurate model), so does the mesh. The map was fitted on jittered crops as
 well as exact ones, so a crop framed by the last frame's points (tracking)
 costs it little.
 
-`weights/mesh68.onnx` holds the mesh network with the map appended (crop
-pixels in, 0-255 RGB; the 68 points in crop pixels out) and its framing in
-its metadata, so it runs without torch.
+`weights/mesh68.onnx` and `weights/mesh98.onnx` hold the mesh network with
+a layout's map appended (crop pixels in, 0-255 RGB; the points in crop pixels
+out) and their framing in their metadata, so they run without torch.
 """
 from __future__ import annotations
 
@@ -31,10 +32,23 @@ import numpy as np
 
 from core.config import WEIGHTS_DIR
 from core.geometry import Crop, crop_to_frame, warp_crop
-from core.landmarks import LAYOUT_68, flip_points
+from core.landmarks import flip_points, layout_for
 
-MESH_BLEND_MODEL = WEIGHTS_DIR / "mesh68.onnx"
 CONFIG_KEY = "mobilefan_mesh_blend_config"
+MESH_BLEND_LAYOUTS = (68, 98)              # the layouts a mesh reading ships for
+
+
+def mesh_blend_model(points: int = 68) -> Path:
+    """weights/mesh68.onnx or weights/mesh98.onnx."""
+    return WEIGHTS_DIR / f"mesh{points}.onnx"
+
+
+MESH_BLEND_MODEL = mesh_blend_model(68)
+# Points the plain mesh has nothing of: WFLW's pupils are the refined mesh's iris centres, which the
+# wheel's face_landmark network does not give, so its reading of them is a guess from the eyelids
+# (the 98-point accurate model's pupils 7% worse blended; weights/MODEL_CARD.md, round 27). They keep
+# the network's answer.
+UNBLENDED_POINTS = {98: (96, 97)}
 
 
 @dataclass(frozen=True)
@@ -43,18 +57,26 @@ class MeshBlendConfig:
     size: int = 192               # the mesh network's input side
     scale: float = 1.7            # crop side / the face's points' extent (chosen by cross-validation over people)
     weight: float = 0.5           # the mesh's share of the blended points
+    points: int = 68              # the layout it reads the mesh as (mesh68.onnx predates the field)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class MeshBlend:
-    """Faces' 68 points in, the same blended with the mesh's reading of them."""
+    """Faces' points in, the same blended with the mesh's reading of them."""
 
-    def __init__(self, path: Path = MESH_BLEND_MODEL) -> None:
+    def __init__(self, path: Path | None = None, points: int = 68) -> None:
+        """The mesh's reading as `points` points, from `path` (default: the shipped one for them)."""
         from core.runtimes import open_side_network
+        path = mesh_blend_model(points) if path is None else path
         self.runner, config = open_side_network(path, CONFIG_KEY, "a mesh-blend model")
         self.config = MeshBlendConfig(**config)
+        if self.config.points != points:
+            raise ValueError(f"{path} reads the mesh as {self.config.points} points, not {points}")
+        self.layout = layout_for(points)
+        self.weights = np.full((points, 1), self.config.weight, np.float32)   # the mesh's share, per point
+        self.weights[list(UNBLENDED_POINTS.get(points, ())), 0] = 0.0
 
     def mesh_crop(self, crop: Crop, crop_scale: float) -> Crop:
         """The mesh's crop of a face the face network framed by `crop`, whose side is `crop_scale` x
@@ -63,7 +85,7 @@ class MeshBlend:
 
     def read(self, rgb: np.ndarray, crops: list[Crop], crop_scale: float, mirror: bool = False
              ) -> list[np.ndarray]:
-        """The mesh's 68 points (frame pixels) of the faces the face network framed by `crops`;
+        """The mesh's points (frame pixels) of the faces the face network framed by `crops`;
         `mirror`: each face also read mirrored (flipped back, renumbered) and the two averaged."""
         if not crops:
             return []
@@ -73,17 +95,17 @@ class MeshBlend:
         if mirror:
             patches = np.concatenate([patches, patches[:, :, ::-1]])
         batch = np.ascontiguousarray(patches.transpose(0, 3, 1, 2), dtype=np.float32)
-        points = self.runner(batch).reshape(len(batch), 68, 2)
+        points = self.runner(batch).reshape(len(batch), cfg.points, 2)
         n = len(crops)
         if mirror:         # the mirrored readings flipped back, points renumbered, then averaged
-            back = np.stack([flip_points(p, cfg.size, LAYOUT_68) for p in points[n:]])
+            back = np.stack([flip_points(p, cfg.size, self.layout) for p in points[n:]])
             points = (points[:n] + back) / 2
         return [crop_to_frame(crop, p, cfg.size).astype(np.float32) for crop, p in zip(crops, points)]
 
     def blend(self, rgb: np.ndarray, faces: list[np.ndarray], crops: list[Crop], crop_scale: float,
               mirror: bool = False) -> list[np.ndarray]:
-        """Each face's 68 points moved `weight` of the way to the mesh's reading of the face in the
-        same crop (`read`)."""
-        w = self.config.weight
+        """Each face's points moved `weight` of the way to the mesh's reading of the face in the
+        same crop (`read`); UNBLENDED_POINTS stay the network's."""
+        w = self.weights
         return [((1 - w) * np.asarray(p, np.float32) + w * m).astype(np.float32)
                 for p, m in zip(faces, self.read(rgb, crops, crop_scale, mirror))]

@@ -23,7 +23,7 @@ from core.face_measures import eye_aspect_ratios, mouth_opening
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
-from core.mesh_blend import MESH_BLEND_MODEL, MeshBlend
+from core.mesh_blend import MeshBlend, mesh_blend_model
 from core.mirror_test import MirrorAveragingRunner
 from core.predictor import LandmarkPredictor, Prediction
 from core.results import Box, FaceResult, FrameResult
@@ -71,7 +71,7 @@ def second_looks(config: PipelineConfig, still: bool = False) -> tuple[EyelidRef
     video frame, or with `still` on a photo, or None for each it leaves off: one answer for the app
     and for whoever scores a model as the app runs it."""
     eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
-    return eyelids, MeshBlend() if config.blends_mesh(still) else None
+    return eyelids, MeshBlend(points=config.points) if config.blends_mesh(still) else None
 
 
 class LandmarkPipeline:
@@ -283,10 +283,10 @@ class LandmarkPipeline:
             return self.mesh_blend
         if self._photo_blend is None and not self._photo_blend_failed:
             try:
-                self._photo_blend = MeshBlend()
+                self._photo_blend = MeshBlend(points=self.config.points)
             except Exception as exc:        # ONNX Runtime's own errors derive from Exception only
                 self._photo_blend_failed = True
-                warnings.warn(f"photos go unblended: {MESH_BLEND_MODEL} would not open ({exc})")
+                warnings.warn(f"photos go unblended: {mesh_blend_model(self.config.points)} would not open ({exc})")
         return self._photo_blend
 
     def detection_due(self, still: bool = False) -> bool:

@@ -1,4 +1,4 @@
-"""The face mesh as a second opinion for 68 points (core/mesh_blend.py, training/mesh_map.py).
+"""The face mesh as a second opinion for 68 and 98 points (core/mesh_blend.py, training/mesh_map.py).
 
 The reference for the shipped file is independent of it: the accurate network's own answer on a
 real photo (a different network, trained on our labels), and the mesh's reading of the mirrored
@@ -12,8 +12,8 @@ import pytest
 
 from core.config import PipelineConfig
 from core.geometry import Crop
-from core.landmarks import LAYOUT_68, flip_points
-from core.mesh_blend import MESH_BLEND_MODEL, MeshBlend
+from core.landmarks import LAYOUT_68, LAYOUT_98, flip_points
+from core.mesh_blend import MESH_BLEND_MODEL, UNBLENDED_POINTS, MeshBlend, mesh_blend_model
 from core.metrics import nme
 from core.pipeline import LandmarkPipeline
 
@@ -61,10 +61,10 @@ def test_the_export_runs_the_mesh_and_the_map_as_torch_does(tmp_path, astronaut)
     from core.geometry import crop_from_landmarks, warp_crop
     from core.mesh_blend import MeshBlendConfig
     from core.runtimes import OnnxRuntimeRunner
-    from training.mesh_map import MeshTo68, export
+    from training.mesh_map import MeshToPoints, export
     from training.tflite_weights import load_face_mesh_net
     rng = np.random.default_rng(1)
-    model = MeshTo68(load_face_mesh_net(), rng.normal(0, 0.01, (936, 136)), rng.normal(0, 1, 136)).eval()
+    model = MeshToPoints(load_face_mesh_net(), rng.normal(0, 0.01, (936, 136)), rng.normal(0, 1, 136)).eval()
     cfg = MeshBlendConfig()
     path = export(model, cfg, tmp_path / "mesh.onnx")
     pipe = LandmarkPipeline(PipelineConfig(model="accurate", detector_range="full", mesh_blend=False))
@@ -120,22 +120,23 @@ def test_a_graph_without_the_framing_is_refused():
 
 @pytest.mark.parametrize("config, blends", [
     (PipelineConfig(model="accurate"), True),
-    (PipelineConfig(model="accurate", points=98), False),        # no 98-point reading of the mesh
+    (PipelineConfig(model="accurate", points=98), True),
     (PipelineConfig(model="default"), False),
     (PipelineConfig(model="small", mesh_blend=True), True),
     (PipelineConfig(model="accurate", mesh_blend=False), False),
-    (PipelineConfig(model="default", points=98, mesh_blend=True), False),
+    (PipelineConfig(model="default", points=98, mesh_blend=True), True),
+    (PipelineConfig(model="default", points=98), False),
 ])
 def test_which_runs_blend(config, blends):
     assert config.blends_mesh() is blends
-    assert MESH_BLEND_MODEL.is_file()
+    assert mesh_blend_model(config.points).is_file()
 
 
 @pytest.mark.parametrize("config, blends", [
     (PipelineConfig(model="default"), True),                     # photos: every 68-point model
     (PipelineConfig(model="small"), True),
     (PipelineConfig(model="accurate"), True),
-    (PipelineConfig(model="default", points=98), False),
+    (PipelineConfig(model="default", points=98), True),
     (PipelineConfig(model="default", mesh_blend=False), False),  # --no-mesh-blend: no frame at all
 ])
 def test_which_photos_blend(config, blends):
@@ -174,9 +175,36 @@ def test_a_mesh_that_will_not_open_leaves_photos_unblended_with_one_warning(astr
     assert np.array_equal(first, plain.process(astronaut, still=True).faces[0].raw_points)
 
 
-def test_the_cli_refuses_a_98_point_blend_in_one_line(tmp_path):
-    result = subprocess.run([sys.executable, "main.py", "--headless", "--source", str(tmp_path), "--points", "98",
-                             "--mesh-blend"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["error: --mesh-blend reads the face mesh as 68 points; "
-                                                  "it has no 98-point form"]
+def test_a_mesh_reading_of_another_layout_is_refused():
+    with pytest.raises(ValueError, match="reads the mesh as 68 points, not 98"):
+        MeshBlend(MESH_BLEND_MODEL, points=98)
+
+
+def test_the_shipped_98_point_mesh_reads_a_real_face_as_the_98_point_network_does(astronaut):
+    """weights/mesh98.onnx: the 98 points where the accurate 98-point network puts them on a real
+    photo, and blended half way except the pupils, which the plain mesh has no iris for."""
+    pipe = LandmarkPipeline(PipelineConfig(model="accurate", points=98, detector_range="full", mesh_blend=False,
+                                           mirror=False))
+    pred = pipe.begin(astronaut, 0.0, still=True).predictions[0]
+    scale = pipe.model_config.landmark_scale
+    blend = MeshBlend(points=98)
+    (mesh,) = blend.read(astronaut, [pred.crop], scale)
+    assert mesh.shape == (98, 2)
+    assert nme(mesh, pred.points, LAYOUT_98) < 0.05
+    (blended,) = blend.blend(astronaut, [pred.points], [pred.crop], scale)
+    pupils = list(UNBLENDED_POINTS[98])
+    assert pupils == [96, 97]
+    assert np.array_equal(blended[pupils], pred.points[pupils])
+    others = np.setdiff1d(np.arange(98), pupils)
+    assert np.allclose(blended[others], (pred.points[others] + mesh[others]) / 2, atol=1e-4)
+
+
+def test_the_cli_blends_98_points_when_asked(tmp_path, astronaut):
+    from core.images import write_image
+    write_image(tmp_path / "face.png", astronaut)
+    out = tmp_path / "faces.csv"
+    result = subprocess.run([sys.executable, "main.py", "--headless", "--source", str(tmp_path / "face.png"),
+                             "--points", "98", "--mesh-blend", "--csv", str(out)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().count("\n") == 2                      # the header and the one face

@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--eyelids", action="store_true",
                         help="re-place the lids with the eyelid network (core/eyelids.py), as the app does")
     parser.add_argument("--mesh-blend", action="store_true",
-                        help="blend each 68-point answer with the face mesh's reading of it (core/mesh_blend.py), "
-                             "as the app does for --model accurate")
+                        help="blend each answer with the face mesh's reading of it (core/mesh_blend.py), "
+                             "as the app does for --model accurate, and for every model on photos")
     parser.add_argument("--reframe", action="store_true",
                         help="frame each face again from the model's first answer and predict anew, as the app "
                              "frames faces it tracks (default: framed from the labels only)")
@@ -242,13 +242,11 @@ def _report(args: argparse.Namespace) -> None:
         if args.eyelids:
             from core.eyelids import EyelidRefiner
             eyelids = EyelidRefiner()
-        if args.mesh_blend:
-            from core.mesh_blend import MeshBlend
-            blend = MeshBlend()
         for path in args.checkpoints:
             model = load_checkpoint(path).model
-            if blend is not None and model.config.num_points != 68:
-                raise ValueError(f"--mesh-blend reads the mesh as 68 points; {path} has {model.config.num_points}")
+            if args.mesh_blend:
+                from core.mesh_blend import MeshBlend
+                blend = MeshBlend(points=model.config.num_points)
             errors = face_errors(model, samples, runner_for(model, path, args.runtime, args.mirror), eyelids, blend,
                                  args.reframe, args.mirror)
             print(f"{path} ({args.runtime}{', mirrored' if args.mirror else ''}{', reframed' if args.reframe else ''}"

@@ -1,14 +1,15 @@
-"""Fit the map from MediaPipe's face mesh to dlib's 68 points, and export the mesh network with it.
+"""Fit the map from MediaPipe's face mesh to our 68 or 98 points, and export the mesh network with it.
 
     python -m training.mesh_map --data cache/corpus2/manifest.jsonl --cv-scales 1.35 1.7 2.0 2.3
-    python -m training.mesh_map --data cache/corpus2/manifest.jsonl --export weights/mesh68.onnx
+    python -m training.mesh_map --data cache/corpus2/manifest.jsonl --export       # weights/mesh68.onnx
+    python -m training.mesh_map --data cache/corpus2/manifest98.jsonl --export     # weights/mesh98.onnx
 
 The mesh network is the mediapipe wheel's face_landmark.tflite, rebuilt in PyTorch
 (core/face_mesh_net.py, its weights read from the installed wheel). On each training face
 (the manifest's train split, the crop framed from its labels at `scale` x their extent, as
-core/mesh_blend.py frames it from the face network's crop) it gives 468 vertices; each of the 68
-points is then a ridge regression on the x and y of the `neighbours` vertices nearest that point
-on the mean face, plus a constant, in crop pixels. Each face is fitted on its exact crop and on
+core/mesh_blend.py frames it from the face network's crop) it gives 468 vertices; each of the
+manifest's points (dlib's 68, or the 98 WFLW points) is then a ridge regression on the x and y of
+the `neighbours` vertices nearest that point on the mean face, plus a constant, in crop pixels. Each face is fitted on its exact crop and on
 `--views` crops moved by FRAMING_JITTER (seeded): in the app the crop comes from the last frame's
 points, and a map fitted on exact crops alone fails on a crop moved a little. A closed form and
 fixed seeds: the same data gives the same file.
@@ -16,7 +17,7 @@ fixed seeds: the same data gives the same file.
 The framing scale and the regression's settings are chosen by cross-validation over the
 *training* people (`--cv-scales`: five folds of people, each face's NME when its people were left
 out, people weighted, on exact and on jittered crops), never on the steering set that then scores
-the blend (weights/MODEL_CARD.md, round 22).
+the blend (weights/MODEL_CARD.md, rounds 22 and 27).
 """
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ import torch
 from torch import nn
 
 from core.geometry import apply_affine, crop_from_landmarks, warp_crop
-from core.landmarks import LAYOUT_68
-from core.mesh_blend import CONFIG_KEY, MESH_BLEND_MODEL, MeshBlendConfig
+from core.landmarks import layout_for
+from core.mesh_blend import CONFIG_KEY, MeshBlendConfig, mesh_blend_model
 from core.metrics import nme
 from core.onnx_graph import layout_friendly, trace_onnx
 from training.augment import AugmentConfig, jitter_crop
@@ -59,7 +60,7 @@ FRAMING_JITTER = AugmentConfig(max_rotation_deg=10.0, scale_range=(0.9, 1.1), ma
 
 def crop_meshes(net: nn.Module, samples: list[FaceSample], cfg: MeshBlendConfig, jitter_seed: int | None = None,
                 batch: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    """(N, 468, 2) mesh vertices and (N, 68, 2) labels, both in crop pixels of each face's crop
+    """(N, 468, 2) mesh vertices and (N, P, 2) labels, both in crop pixels of each face's crop
     framed from its labels at `cfg.scale`; with `jitter_seed`, that crop moved by FRAMING_JITTER."""
     meshes, labels = [], []
     rng = np.random.default_rng(jitter_seed)
@@ -67,7 +68,7 @@ def crop_meshes(net: nn.Module, samples: list[FaceSample], cfg: MeshBlendConfig,
     with torch.no_grad():
         for i in range(0, len(samples), batch):
             chunk = samples[i:i + batch]
-            crops = [crop_from_landmarks(s.points, LAYOUT_68, cfg.scale) for s in chunk]
+            crops = [crop_from_landmarks(s.points, layout_for(len(s.points)), cfg.scale) for s in chunk]
             if jitter_seed is not None:
                 crops = [jitter_crop(c, rng, FRAMING_JITTER) for c in crops]
             patches = np.stack([warp_crop(read_rgb_cached(str(s.image)), c, cfg.size) for s, c in zip(chunk, crops)])
@@ -78,13 +79,13 @@ def crop_meshes(net: nn.Module, samples: list[FaceSample], cfg: MeshBlendConfig,
 
 
 def fit_map(meshes: np.ndarray, labels: np.ndarray, fit: MapFit) -> tuple[np.ndarray, np.ndarray]:
-    """(W (936, 136), b (136,)): labels ~ meshes.reshape(N, 936) @ W + b, each point from its
-    `fit.neighbours` nearest vertices only (the rest of its column zero)."""
-    n = len(meshes)
+    """(W (936, 2P), b (2P,)) for P points: labels ~ meshes.reshape(N, 936) @ W + b, each point from
+    its `fit.neighbours` nearest vertices only (the rest of its column zero)."""
+    n, num_points = len(meshes), labels.shape[1]
     mean_mesh, mean_label = meshes.mean(0), labels.mean(0)
-    weights = np.zeros((MESH_VERTICES * 2, 68 * 2))
-    bias = np.zeros(68 * 2)
-    for j in range(68):
+    weights = np.zeros((MESH_VERTICES * 2, num_points * 2))
+    bias = np.zeros(num_points * 2)
+    for j in range(num_points):
         near = np.argsort(((mean_mesh - mean_label[j]) ** 2).sum(1))[:fit.neighbours]
         features = np.concatenate([meshes[:, near].reshape(n, -1), np.ones((n, 1))], axis=1)
         gram = features.T @ features + fit.ridge * np.eye(features.shape[1])
@@ -96,7 +97,7 @@ def fit_map(meshes: np.ndarray, labels: np.ndarray, fit: MapFit) -> tuple[np.nda
 
 
 def apply_map(meshes: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    return (meshes.reshape(len(meshes), -1) @ weights + bias).reshape(len(meshes), 68, 2)
+    return (meshes.reshape(len(meshes), -1) @ weights + bias).reshape(len(meshes), -1, 2)
 
 
 @dataclass
@@ -132,28 +133,29 @@ def cross_validate(data: FittingData, fit: MapFit, views: int, folds: int = 5, s
         held = np.where(fold == f)[0]
         for k, (meshes, labels) in enumerate((data.exact, data.jittered[-1])):   # the last view: never fitted on
             pred = apply_map(meshes[held], weights, bias)
-            errors[k, held] = [nme(p, labels[i], LAYOUT_68) for p, i in zip(pred, held)]   # NME is scale-free
+            errors[k, held] = [nme(p, labels[i], layout_for(len(p))) for p, i in zip(pred, held)]   # scale-free
     return person_weighted_nme(errors[0], samples), person_weighted_nme(errors[1], samples)
 
 
-class MeshTo68(nn.Module):
-    """The mesh network's mesh head and the map: (N, 3, S, S) RGB 0-255 -> (N, 68, 2) crop pixels.
+class MeshToPoints(nn.Module):
+    """The mesh network's mesh head and the map: (N, 3, S, S) RGB 0-255 -> (N, P, 2) crop pixels.
     The face-flag head is left out: the app frames faces itself."""
 
     def __init__(self, net: nn.Module, weights: np.ndarray, bias: np.ndarray) -> None:
         super().__init__()
         self.net = net
-        self.map = nn.Linear(MESH_VERTICES * 2, 68 * 2)
+        self.num_points = weights.shape[1] // 2
+        self.map = nn.Linear(MESH_VERTICES * 2, self.num_points * 2)
         with torch.no_grad():
             self.map.weight.copy_(torch.from_numpy(weights.T.astype(np.float32)))
             self.map.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mesh = self.net.mesh(self.net.trunk(x / 255.0)).view(-1, MESH_VERTICES, 3)[:, :, :2].flatten(1)
-        return self.map(mesh).view(-1, 68, 2)
+        return self.map(mesh).view(-1, self.num_points, 2)
 
 
-def export(model: MeshTo68, cfg: MeshBlendConfig, out: Path) -> Path:
+def export(model: MeshToPoints, cfg: MeshBlendConfig, out: Path) -> Path:
     """ONNX (fp32) with the framing in its metadata (core/mesh_blend.py reads it)."""
     import onnx
     # The rewrites the face models' exports get: the same numbers, in ONNX Runtime's blocked layout.
@@ -175,8 +177,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="jittered crops of each training face fitted on, beside its exact crop")
     parser.add_argument("--cv-scales", type=float, nargs="*", metavar="SCALE",
                         help="print the cross-validation table over these scales and settings; fit nothing")
-    parser.add_argument("--export", type=Path, nargs="?", const=MESH_BLEND_MODEL, metavar="ONNX",
-                        help=f"fit on all training people and write the mesh network + map (default {MESH_BLEND_MODEL})")
+    parser.add_argument("--export", type=Path, nargs="?", const=True, metavar="ONNX",
+                        help=f"fit on all training people and write the mesh network + map "
+                             f"(default {mesh_blend_model(68)} or {mesh_blend_model(98).name}, by the manifest's points)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -200,10 +203,12 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"| {scale} | {views} | {fit.neighbours} | {fit.ridge} | {exact:.4f} | {jittered:.4f} |",
                           flush=True)
     if args.export:
-        cfg = replace(MeshBlendConfig(), scale=args.scale)
+        points = len(samples[0].points)
+        cfg = replace(MeshBlendConfig(), scale=args.scale, points=points)
+        out = mesh_blend_model(points) if args.export is True else args.export
         data = fitting_data(net, samples, cfg, args.views)
         weights, bias = fit_map(*data.fitted_on(np.arange(len(samples)), args.views), MapFit(args.neighbours, args.ridge))
-        log.info("wrote %s", export(MeshTo68(net, weights, bias), cfg, args.export))
+        log.info("wrote %s", export(MeshToPoints(net, weights, bias), cfg, out))
 
 
 if __name__ == "__main__":

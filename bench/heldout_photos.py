@@ -133,8 +133,8 @@ def label_framed_errors(model: str, points: int, samples: list, app_args: list[s
     path = config.weights_path()
     network = load_checkpoint(path).model
     eyelids, blend = second_looks(config, still=True)     # photos, as the app runs them
-    runner = runner_for(network, path, "auto", config.mirrors())
-    return face_errors(network, samples, runner, eyelids, blend, mirror=config.mirrors())
+    runner = runner_for(network, path, "auto", config.mirrors(still=True))
+    return face_errors(network, samples, runner, eyelids, blend, mirror=config.mirrors(still=True))
 
 
 def add_photo_arguments(parser: argparse.ArgumentParser) -> None:

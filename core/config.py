@@ -138,10 +138,11 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 # (the same at 96 px: faster per face, less accurate) and "accurate" (the face-mesh trunk, 192 px,
 # 128 channels, the distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
-MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring unless told otherwise
+MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring on every frame unless told otherwise
 MESH_BLENDED_MODELS = ("accurate",)    # blended with the face mesh's reading on every frame unless told otherwise
-# ... and every model on still photos, where the mesh's ~2 ms a face is nothing beside the photo's
-# face search, and it takes a tenth or more off the default's and small's error (round 27).
+# ... and both, every model on still photos, where a second network run and the mesh's ~2-3 ms a face
+# are nothing beside the photo's face search, and they take a seventh off the default's and small's
+# error (weights/MODEL_CARD.md, round 27).
 ENCODERS = ("mobilenetv2", "face_mesh")
 TRUNK_ACTIVATIONS = ("prelu", "relu")
 
@@ -177,7 +178,8 @@ class PipelineConfig:
     eyelid_weights: Path | None = None      # None: the shipped weights/eyelids.onnx
     # Test-time mirroring (core/mirror_test.py): each face also run mirrored and the heatmaps
     # averaged, twice the network per face for ~5% less error (README, Weights). None: the
-    # model's own choice, MIRRORED_MODELS (where accuracy was asked for over speed).
+    # model's own choice: MIRRORED_MODELS on every frame (where accuracy was asked for over speed),
+    # any model on still photos (`mirrors`). True / False: every frame / none.
     mirror: bool | None = None
     # A second opinion (core/mesh_blend.py): MediaPipe's face mesh on the same crop, read as the 68
     # or 98 points through a fitted map, averaged with the network's answer: ~6% less error for the
@@ -219,8 +221,11 @@ class PipelineConfig:
         if self.model not in MODEL_SIZES:
             raise ValueError(f"model must be one of {', '.join(MODEL_SIZES)}, got {self.model!r}")
 
-    def mirrors(self) -> bool:
-        return self.model in MIRRORED_MODELS if self.mirror is None else self.mirror
+    def mirrors(self, still: bool = False) -> bool:
+        """Whether a frame's faces are also run mirrored; `still`: the frame is a photo."""
+        if self.mirror is not None:
+            return self.mirror
+        return still or self.model in MIRRORED_MODELS
 
     def blends_mesh(self, still: bool = False) -> bool:
         """Whether a frame's faces are blended with the mesh's reading; `still`: the frame is a photo."""

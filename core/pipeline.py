@@ -101,6 +101,12 @@ class LandmarkPipeline:
         if config.mirrors():
             runner = MirrorAveragingRunner(runner, layout_for(config.points))
         self.predictor = LandmarkPredictor(model_config, runner)
+        # Photos are run mirrored by every model (PipelineConfig.mirrors): the same runner, its
+        # heatmaps averaged with the mirror image's (a graph that decodes them puts out both).
+        self.photo_predictor = self.predictor
+        if config.mirrors(still=True) and not config.mirrors():
+            mirrored = MirrorAveragingRunner(runner, layout_for(config.points))
+            self.photo_predictor = LandmarkPredictor(model_config, mirrored)
         self.eyelids, self.mesh_blend = second_looks(config)
         self._photo_blend: MeshBlend | None = None      # opened on the first photo that wants it
         self._photo_blend_failed = False
@@ -235,20 +241,21 @@ class LandmarkPipeline:
         if begun.skipped:
             return begun
         rgb, tracks = begun.rgb, begun.tracks
+        predictor = self.photo_predictor if begun.still else self.predictor
         t1 = time.perf_counter()
         crops = [t.crop for t in tracks]
-        patches = self.predictor.crops(rgb, crops)
+        patches = predictor.crops(rgb, crops)
         t2 = time.perf_counter()
-        points, scores = self.predictor.locate(patches)     # the decoding too, when it runs in the graph
+        points, scores = predictor.locate(patches)     # the decoding too, when it runs in the graph
         t3 = time.perf_counter()
-        predictions = self.predictor.to_frame(points, scores, crops)
+        predictions = predictor.to_frame(points, scores, crops)
         if self.config.second_pass:
             # A face framed by the detector (a photo, a new track) is framed less well than one
             # framed by landmarks: predict again from a crop framed by the first answer.
             fresh = [i for i, t in enumerate(tracks) if not t.framed_by_landmarks]
             if fresh:
-                again = [self.predictor.crop_from_landmarks(predictions[i].points) for i in fresh]
-                for i, pred in zip(fresh, self.predictor.predict(rgb, again)):
+                again = [predictor.crop_from_landmarks(predictions[i].points) for i in fresh]
+                for i, pred in zip(fresh, predictor.predict(rgb, again)):
                     predictions[i] = pred
         for track, pred in zip(tracks, predictions):
             self.tracker.follow(track, pred.points)
@@ -304,7 +311,7 @@ class LandmarkPipeline:
         mesh_blend = self.blend_for(still)
         if mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
             blended = mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
-                                            self.model_config.landmark_scale, mirror=self.config.mirrors())
+                                            self.model_config.landmark_scale, mirror=self.config.mirrors(still))
             for pred, points in zip(predictions, blended):
                 pred.points = points
         if self.eyelids is not None and predictions:

@@ -146,8 +146,8 @@ def test_which_photos_blend(config, blends):
 def test_the_default_blends_photos_not_video_frames(astronaut):
     """On a photo the default model's points are its network's moved half way to the mesh's reading of
     the same crop; a video frame of the same picture keeps the network's, and never opens the mesh."""
-    blended = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False))
-    plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False))
+    blended = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mirror=False))
+    plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False, mirror=False))
     frame = blended.process(astronaut, 0.0).faces[0].raw_points
     assert blended.blend_for(still=False) is None                # a camera run never loads it
     assert np.array_equal(frame, plain.process(astronaut, 0.0).faces[0].raw_points)

@@ -90,6 +90,31 @@ def test_mirroring_is_on_for_the_accurate_model_only_unless_asked():
     assert make_config(parser.parse_args(["--model", "accurate"]), 68).mirrors()
 
 
+def test_photos_are_mirrored_by_every_model_unless_told_otherwise():
+    from core.config import PipelineConfig
+    assert all(PipelineConfig(model=m).mirrors(still=True) for m in ("default", "small", "accurate"))
+    assert all(PipelineConfig(model=m, points=98).mirrors(still=True) for m in ("default", "accurate"))
+    assert not PipelineConfig(model="default", mirror=False).mirrors(still=True)      # --no-mirror: none
+
+
+def test_the_default_runs_photos_mirrored_and_video_frames_once(astronaut):
+    """A photo's answer is the mirrored pipeline's, a video frame's the plain one's: the two
+    predictors share one runner."""
+    from core.config import PipelineConfig
+    from core.pipeline import LandmarkPipeline
+    config = dict(detector_range="full", mesh_blend=False, eyelids=False)
+    default = LandmarkPipeline(PipelineConfig(**config))
+    plain = LandmarkPipeline(PipelineConfig(mirror=False, **config))
+    mirrored = LandmarkPipeline(PipelineConfig(mirror=True, **config))
+    assert isinstance(default.photo_predictor.runner, MirrorAveragingRunner)
+    assert default.photo_predictor.runner.runner is default.predictor.runner
+    frame = default.process(astronaut, 0.0).faces[0].points          # first: a fresh track in each
+    assert np.allclose(frame, plain.process(astronaut, 0.0).faces[0].points, atol=1e-3)
+    photo = default.process(astronaut, still=True).faces[0].points
+    assert np.allclose(photo, mirrored.process(astronaut, still=True).faces[0].points, atol=1e-3)
+    assert np.abs(photo - plain.process(astronaut, still=True).faces[0].points).max() > 0.05
+
+
 def test_the_pipeline_runs_the_mirrored_network_when_asked(astronaut):
     from core.config import PipelineConfig
     from core.pipeline import LandmarkPipeline

@@ -35,7 +35,6 @@ from core.geometry import Crop, crop_to_frame, warp_crop
 from core.landmarks import flip_points, layout_for
 
 CONFIG_KEY = "mobilefan_mesh_blend_config"
-MESH_BLEND_LAYOUTS = (68, 98)              # the layouts a mesh reading ships for
 
 
 def mesh_blend_model(points: int = 68) -> Path:

@@ -311,7 +311,7 @@ class LandmarkPipeline:
         mesh_blend = self.blend_for(still)
         if mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
             blended = mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
-                                            self.model_config.landmark_scale, mirror=self.config.mirrors(still))
+                                       self.model_config.landmark_scale, mirror=self.config.mirrors(still))
             for pred, points in zip(predictions, blended):
                 pred.points = points
         if self.eyelids is not None and predictions:

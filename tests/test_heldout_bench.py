@@ -141,3 +141,23 @@ def test_a_manifests_faces_are_also_scored_framed_from_their_labels(tmp_path, as
     assert cells[2] == "1 of 1"
     through_app, from_label = float(cells[3]), float(cells[-1])
     assert from_label < 0.2 and abs(through_app - from_label) < 0.03
+
+
+def test_the_label_framed_column_runs_the_model_as_the_app_args_say(tmp_path, astronaut):
+    """--app-args reach both columns: with --no-mirror --no-mesh-blend the label-framed answer is the
+    plain network's (and its eyelids'), without them the photo's mirrored and blended one."""
+    from bench.heldout_photos import label_framed_errors
+    from core.config import default_weights_path
+    from core.eyelids import EyelidRefiner
+    from core.model import load_checkpoint
+    from training.datasets import FaceSample
+    from training.evaluate import face_errors, runner_for
+    write_image(tmp_path / "astronaut.png", astronaut)
+    sample = FaceSample(tmp_path / "astronaut.png", hand_placed_face((192, 101), (261, 102)), "p")
+    as_photos = label_framed_errors("default", 68, [sample])
+    plain = label_framed_errors("default", 68, [sample], ["--no-mirror", "--no-mesh-blend"])
+    path = default_weights_path(68)
+    network = load_checkpoint(path).model
+    expected = face_errors(network, [sample], runner_for(network, path, "auto"), EyelidRefiner())
+    assert plain == pytest.approx(expected, abs=1e-6)
+    assert abs(as_photos[0] - plain[0]) > 1e-4

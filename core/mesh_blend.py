@@ -33,6 +33,7 @@ import numpy as np
 from core.config import WEIGHTS_DIR
 from core.geometry import Crop, crop_to_frame, warp_crop
 from core.landmarks import flip_points, layout_for
+from core.weights import WeightsError
 
 CONFIG_KEY = "mobilefan_mesh_blend_config"
 
@@ -72,7 +73,7 @@ class MeshBlend:
         self.runner, config = open_side_network(path, CONFIG_KEY, "a mesh-blend model")
         self.config = MeshBlendConfig(**config)
         if self.config.points != points:
-            raise ValueError(f"{path} reads the mesh as {self.config.points} points, not {points}")
+            raise WeightsError(f"{path} reads the mesh as {self.config.points} points, not {points}")
         self.layout = layout_for(points)
         self.weights = np.full((points, 1), self.config.weight, np.float32)   # the mesh's share, per point
         self.weights[list(UNBLENDED_POINTS.get(points, ())), 0] = 0.0

@@ -33,7 +33,7 @@ import numpy as np
 
 from core.config import RUNTIMES, ModelConfig
 from core.errors import MobileFANError
-from core.weights import export_config, export_path, onnx_metadata
+from core.weights import WeightsError, export_config, export_path, onnx_metadata
 
 
 class HeatmapRunner(Protocol):
@@ -99,11 +99,20 @@ class OnnxRuntimeRunner:
 def open_side_network(path: Path, config_key: str, what: str) -> tuple[OnnxRuntimeRunner, dict]:
     """A small network that runs beside the face network (the eyelids, the mesh blend): one
     thread, never spinning, so that the face network keeps the cores; and the JSON config its
-    export carries under `config_key` (how it frames its input), or ValueError naming `what`."""
-    runner = OnnxRuntimeRunner(Path(path).read_bytes(), 1, name=Path(path).stem, spinning=False)
+    export carries under `config_key` (how it frames its input). WeightsError naming `what` for a
+    file that is missing, unreadable or not such a network."""
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path} is missing: {what} ships in weights/ (see weights/MODEL_CARD.md)")
+    try:
+        runner = OnnxRuntimeRunner(path.read_bytes(), 1, name=path.stem, spinning=False)
+    except RuntimeUnavailable:
+        raise
+    except Exception as exc:        # ONNX Runtime's load errors derive from Exception only
+        raise WeightsError(f"{path} is not a readable ONNX file ({exc})") from None
     meta = runner.metadata
     if config_key not in meta:
-        raise ValueError(f"{path} is not {what} (no {config_key} in its metadata)")
+        raise WeightsError(f"{path} is not {what} (no {config_key} in its metadata)")
     return runner, json.loads(meta[config_key])
 
 

@@ -16,6 +16,7 @@ from core.landmarks import LAYOUT_68, LAYOUT_98, flip_points
 from core.mesh_blend import MESH_BLEND_MODEL, UNBLENDED_POINTS, MeshBlend, mesh_blend_model
 from core.metrics import nme
 from core.pipeline import LandmarkPipeline
+from core.weights import WeightsError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,7 +115,7 @@ def test_the_mesh_crop_is_the_network_crop_widened():
 
 
 def test_a_graph_without_the_framing_is_refused():
-    with pytest.raises(ValueError, match="not a mesh-blend model"):
+    with pytest.raises(WeightsError, match="not a mesh-blend model"):
         MeshBlend(ROOT / "weights" / "eyelids.onnx")
 
 
@@ -176,7 +177,7 @@ def test_a_mesh_that_will_not_open_leaves_photos_unblended_with_one_warning(astr
 
 
 def test_a_mesh_reading_of_another_layout_is_refused():
-    with pytest.raises(ValueError, match="reads the mesh as 68 points, not 98"):
+    with pytest.raises(WeightsError, match="reads the mesh as 68 points, not 98"):
         MeshBlend(MESH_BLEND_MODEL, points=98)
 
 
@@ -208,3 +209,16 @@ def test_the_cli_blends_98_points_when_asked(tmp_path, astronaut):
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert out.read_text().count("\n") == 2                      # the header and the one face
+
+
+@pytest.mark.parametrize("content, message", [(None, "is missing"), (b"not a graph", "not a readable ONNX file")])
+def test_a_side_network_that_is_missing_or_damaged_is_one_clear_error(tmp_path, content, message):
+    """The eyelid network or the mesh reading gone or damaged: a WeightsError naming the file (the
+    command line prints it as one line), not a traceback from deep inside ONNX Runtime."""
+    path = tmp_path / "side.onnx"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(WeightsError, match=message):
+        MeshBlend(path)
+    with pytest.raises(WeightsError, match=message):
+        LandmarkPipeline(PipelineConfig(eyelid_weights=path))

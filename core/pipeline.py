@@ -17,6 +17,7 @@ import numpy as np
 from core.clock import ClockWatch
 from core.config import PipelineConfig, SmoothingConfig
 from core.detector import BlazeFaceDetector
+from core.errors import MobileFANError
 from core.eyelids import EYELID_MODEL, EyelidRefiner
 from core.face_search import FaceSearch
 from core.face_measures import eye_aspect_ratios, mouth_opening
@@ -291,7 +292,7 @@ class LandmarkPipeline:
         if self._photo_blend is None and not self._photo_blend_failed:
             try:
                 self._photo_blend = MeshBlend(points=self.config.points)
-            except Exception as exc:        # ONNX Runtime's own errors derive from Exception only
+            except MobileFANError as exc:   # the file missing or damaged (WeightsError), no ONNX Runtime
                 self._photo_blend_failed = True
                 warnings.warn(f"photos go unblended: {mesh_blend_model(self.config.points)} would not open ({exc})")
         return self._photo_blend

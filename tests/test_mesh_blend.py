@@ -161,15 +161,16 @@ def test_the_default_blends_photos_not_video_frames(astronaut):
     assert nme(photo, pred.points, LAYOUT_68) > 0.002            # the mesh moved them
 
 
-def test_a_mesh_that_will_not_open_leaves_photos_unblended_with_one_warning(astronaut, monkeypatch):
+def test_a_mesh_that_will_not_open_leaves_photos_unblended_with_one_warning(astronaut, monkeypatch, tmp_path):
+    import core.mesh_blend
     import core.pipeline
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("damaged file")
-    monkeypatch.setattr(core.pipeline, "MeshBlend", broken)
+    damaged = tmp_path / "mesh68.onnx"
+    damaged.write_bytes(b"half a graph")
+    for module in (core.mesh_blend, core.pipeline):
+        monkeypatch.setattr(module, "mesh_blend_model", lambda points=68: damaged)
     pipe = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False))
     plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False))
-    with pytest.warns(UserWarning, match="photos go unblended.*damaged file") as caught:
+    with pytest.warns(UserWarning, match="photos go unblended.*mesh68.onnx.*not a readable ONNX file") as caught:
         first = pipe.process(astronaut, still=True).faces[0].raw_points
         pipe.process(astronaut, still=True)
     assert len(caught) == 1

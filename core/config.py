@@ -140,6 +140,9 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring on every frame unless told otherwise
 MESH_BLENDED_MODELS = ("accurate",)    # blended with the face mesh's reading on every frame unless told otherwise
+# On video the default reads the mesh every `PipelineConfig.mesh_every` frames of a face and carries
+# the correction between (round 28); small, the speed model, does not.
+MESH_CARRIED_MODELS = ("default",)
 # ... and both, every model on still photos, where a second network run and the mesh's ~2-3 ms a face
 # are nothing beside the photo's face search, and they take a seventh off the default's and small's
 # error (weights/MODEL_CARD.md, round 27).
@@ -185,8 +188,14 @@ class PipelineConfig:
     # or 98 points through a fitted map, averaged with the network's answer: ~6% less error for the
     # accurate model, ~10% for the others (weights/MODEL_CARD.md, rounds 22 and 27), ~2-3 ms a face.
     # None: the model's own choice: MESH_BLENDED_MODELS on every frame, any model on still photos
-    # (where speed is not at stake: `blends_mesh`). True / False: every frame / none.
+    # (where speed is not at stake), MESH_CARRIED_MODELS every `mesh_every` frames of a tracked face
+    # (`mesh_interval`). True / False: every frame / none.
     mesh_blend: bool | None = None
+    # A tracked face's correction by the mesh (where its points move to, in its own crop) changes
+    # slowly from frame to frame: read every 5th frame and carried between, it keeps nearly all of
+    # the blend's gain for a fifth of its cost (python -m bench.video_nme; weights/MODEL_CARD.md,
+    # round 28). 1: every frame.
+    mesh_every: int = 5
     # Model threads (torch / ONNX Runtime / OpenCV): 2, or 1 on a 2-core machine (core/threads.py).
     num_threads: int = field(default_factory=default_model_threads)
     # ONNX Runtime's idle model threads busy-wait for the next call (core/runtimes.py). Fastest for
@@ -218,6 +227,8 @@ class PipelineConfig:
             raise ValueError(f"search_lag must be 0 or more frames, got {self.search_lag}")
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
+        if self.mesh_every < 1:
+            raise ValueError(f"mesh_every must be at least 1 frame, got {self.mesh_every}")
         if self.model not in MODEL_SIZES:
             raise ValueError(f"model must be one of {', '.join(MODEL_SIZES)}, got {self.model!r}")
 
@@ -227,11 +238,18 @@ class PipelineConfig:
             return self.mirror
         return still or self.model in MIRRORED_MODELS
 
+    def mesh_interval(self, still: bool = False) -> int:
+        """How often a face is read by the face mesh: 1 on every frame, N on every Nth frame of a
+        tracked face (the correction carried between), 0 never; `still`: the frame is a photo."""
+        if self.mesh_blend is not None:
+            return 1 if self.mesh_blend else 0
+        if still or self.model in MESH_BLENDED_MODELS:
+            return 1
+        return self.mesh_every if self.model in MESH_CARRIED_MODELS else 0
+
     def blends_mesh(self, still: bool = False) -> bool:
         """Whether a frame's faces are blended with the mesh's reading; `still`: the frame is a photo."""
-        if self.mesh_blend is not None:
-            return self.mesh_blend
-        return still or self.model in MESH_BLENDED_MODELS
+        return self.mesh_interval(still) > 0
 
     def decodes_in_graph(self) -> bool:
         return self.decode_in_graph and not self.mirrors()

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from core.config import WEIGHTS_DIR
-from core.geometry import Crop, crop_to_frame, warp_crop
+from core.geometry import Crop, crop_to_frame, frame_to_crop, warp_crop
 from core.landmarks import flip_points, layout_for
 from core.weights import WeightsError
 
@@ -102,10 +102,23 @@ class MeshBlend:
             points = (points[:n] + back) / 2
         return [crop_to_frame(crop, p, cfg.size).astype(np.float32) for crop, p in zip(crops, points)]
 
+    def corrections(self, rgb: np.ndarray, faces: list[np.ndarray], crops: list[Crop], crop_scale: float,
+                    mirror: bool = False) -> list[np.ndarray]:
+        """How far each face's points move to the blend: `weight` of the way to the mesh's reading of
+        the face in the same crop (`read`; UNBLENDED_POINTS not at all), in units of the crop's side
+        along its own axes, so that a tracked face's correction applies to its next frames' crops too."""
+        return [self.weights * (frame_to_crop(c, m, 1) - frame_to_crop(c, np.asarray(p, np.float64), 1))
+                for p, m, c in zip(faces, self.read(rgb, crops, crop_scale, mirror), crops)]
+
+    @staticmethod
+    def apply(points: np.ndarray, crop: Crop, correction: np.ndarray) -> np.ndarray:
+        """`points` (frame pixels) moved by a `correction` in `crop`'s units."""
+        return crop_to_frame(crop, frame_to_crop(crop, np.asarray(points, np.float64), 1) + correction, 1
+                             ).astype(np.float32)
+
     def blend(self, rgb: np.ndarray, faces: list[np.ndarray], crops: list[Crop], crop_scale: float,
               mirror: bool = False) -> list[np.ndarray]:
         """Each face's points moved `weight` of the way to the mesh's reading of the face in the
         same crop (`read`); UNBLENDED_POINTS stay the network's."""
-        w = self.weights
-        return [((1 - w) * np.asarray(p, np.float32) + w * m).astype(np.float32)
-                for p, m in zip(faces, self.read(rgb, crops, crop_scale, mirror))]
+        return [self.apply(p, c, d) for p, c, d in zip(faces, crops, self.corrections(rgb, faces, crops, crop_scale,
+                                                                                         mirror))]

@@ -21,6 +21,7 @@ from core.errors import MobileFANError
 from core.eyelids import EYELID_MODEL, EyelidRefiner
 from core.face_search import FaceSearch
 from core.face_measures import eye_aspect_ratios, mouth_opening
+from core.geometry import Crop
 from core.head_pose import HeadPoseEstimator
 from core.images import is_too_small, to_rgb
 from core.landmarks import Layout, layout_for
@@ -67,12 +68,17 @@ def detector_range_for(config_range: str, live: bool) -> str:
     return "short" if live else "full"
 
 
+def eyelid_refiner(config: PipelineConfig) -> EyelidRefiner | None:
+    """The eyelid network a config runs after the face network, or None."""
+    return EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
+
+
 def second_looks(config: PipelineConfig, still: bool = False) -> tuple[EyelidRefiner | None, MeshBlend | None]:
-    """The stages a config runs after the face network (the eyelid network, the mesh blend) on a
-    video frame, or with `still` on a photo, or None for each it leaves off: one answer for the app
-    and for whoever scores a model as the app runs it."""
-    eyelids = EyelidRefiner(config.eyelid_weights or EYELID_MODEL) if config.eyelids else None
-    return eyelids, MeshBlend(points=config.points) if config.blends_mesh(still) else None
+    """The stages a config runs after the face network on a video frame, or with `still` on a photo
+    (the eyelid network, the mesh blend), or None for each it leaves off: for whoever scores a model
+    on labelled frames as the app runs it. A blend carried between frames (`mesh_interval` > 1) is
+    scored as read on the frame itself: a lone labelled frame has no earlier reading to carry."""
+    return eyelid_refiner(config), MeshBlend(points=config.points) if config.blends_mesh(still) else None
 
 
 class LandmarkPipeline:
@@ -108,9 +114,15 @@ class LandmarkPipeline:
         if config.mirrors(still=True) and not config.mirrors():
             mirrored = MirrorAveragingRunner(runner, layout_for(config.points))
             self.photo_predictor = LandmarkPredictor(model_config, mirrored)
-        self.eyelids, self.mesh_blend = second_looks(config)
-        self._photo_blend: MeshBlend | None = None      # opened on the first photo that wants it
-        self._photo_blend_failed = False
+        self.eyelids = eyelid_refiner(config)
+        # The mesh on every frame is part of what the model was asked for (accurate, --mesh-blend):
+        # a file that will not open is the run's error. Carried between frames (the default) or on
+        # photos only (small), it is the model's own extra: without it those faces go unblended,
+        # with one warning; for photos only it is opened on the first photo (`blend_for`).
+        self._mesh_failed = False
+        every = config.mesh_interval()
+        self.mesh_blend: MeshBlend | None = MeshBlend(points=config.points) if every == 1 else \
+            self._open_mesh() if every > 1 else None
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:
@@ -144,9 +156,13 @@ class LandmarkPipeline:
         self.reset()
 
     def warm_up(self) -> None:
-        """Run the network once: a runtime's first call allocates and plans (tens of ms)."""
+        """Run the network once, and the mesh if video frames read it: a runtime's first call
+        allocates and plans (tens of ms)."""
         size = self.model_config.input_size
         self.predictor.locate(np.zeros((1, size, size, 3), np.uint8))
+        if self.mesh_blend is not None and self.config.blends_mesh():
+            self.mesh_blend.read(np.zeros((size, size, 3), np.uint8), [Crop(size / 2, size / 2, size, 0.0)],
+                                 self.model_config.landmark_scale)
 
     def reset(self) -> None:
         """Forget all tracks (and their filters) and the clock: a new source."""
@@ -282,20 +298,42 @@ class LandmarkPipeline:
             return self.begin(rgb, timestamp, cut=cut, clock_checked=True)
         return begun
 
+    def _open_mesh(self) -> MeshBlend | None:
+        """The mesh for a blend the model chose itself, or None (and one warning) if it will not open."""
+        if self._mesh_failed:
+            return None
+        try:
+            return MeshBlend(points=self.config.points)
+        except MobileFANError as exc:   # the file missing or damaged (WeightsError), no ONNX Runtime
+            self._mesh_failed = True
+            warnings.warn(f"faces go unblended by the face mesh: {mesh_blend_model(self.config.points)} "
+                          f"would not open ({exc})")
+            return None
+
     def blend_for(self, still: bool) -> MeshBlend | None:
-        """The mesh blend a frame gets: every frame's where the config blends them all; on a photo,
-        where the model blends photos only, one opened on the first photo (a camera run never loads
-        it). A mesh file that will not open then costs the photos their blend, with one warning, not
-        the run: the blend was the model's own choice, not asked for."""
-        if self.mesh_blend is not None or not still or not self.config.blends_mesh(still=True):
-            return self.mesh_blend
-        if self._photo_blend is None and not self._photo_blend_failed:
-            try:
-                self._photo_blend = MeshBlend(points=self.config.points)
-            except MobileFANError as exc:   # the file missing or damaged (WeightsError), no ONNX Runtime
-                self._photo_blend_failed = True
-                warnings.warn(f"photos go unblended: {mesh_blend_model(self.config.points)} would not open ({exc})")
-        return self._photo_blend
+        """The mesh blend a frame gets: the one opened at the start for video frames; for a photo
+        of a model that blends photos only, one opened on the first photo (a camera run never loads
+        it)."""
+        if self.mesh_blend is None and still and self.config.blends_mesh(still):
+            self.mesh_blend = self._open_mesh()
+        return self.mesh_blend if self.config.blends_mesh(still) else None
+
+    def _blend(self, mesh_blend: MeshBlend, rgb: np.ndarray, tracks: list[Track], predictions: list[Prediction],
+               still: bool) -> None:
+        """Each face's points moved by the mesh's correction: read on this frame for the faces due
+        one (every frame, or every `mesh_interval`-th frame of a track), carried from the last
+        reading for the others."""
+        every = self.config.mesh_interval(still)
+        due = [i for i, t in enumerate(tracks)
+               if every <= 1 or t.mesh_correction is None or t.frames_since_mesh + 1 >= every]
+        if due:
+            read = mesh_blend.corrections(rgb, [predictions[i].points for i in due], [predictions[i].crop for i in due],
+                                          self.model_config.landmark_scale, mirror=self.config.mirrors(still))
+            for i, correction in zip(due, read):
+                tracks[i].mesh_correction, tracks[i].frames_since_mesh = correction, -1
+        for track, pred in zip(tracks, predictions):
+            track.frames_since_mesh += 1
+            pred.points = mesh_blend.apply(pred.points, pred.crop, track.mesh_correction)
 
     def detection_due(self, still: bool = False) -> bool:
         """Whether the next `begin` runs the detector: a photo, no tracks, or time to look for new faces."""
@@ -311,10 +349,7 @@ class LandmarkPipeline:
         t4 = time.perf_counter()
         mesh_blend = self.blend_for(still)
         if mesh_blend is not None and predictions:     # before the lids: they are placed from the corners
-            blended = mesh_blend.blend(begun.rgb, [p.points for p in predictions], [p.crop for p in predictions],
-                                       self.model_config.landmark_scale, mirror=self.config.mirrors(still))
-            for pred, points in zip(predictions, blended):
-                pred.points = points
+            self._blend(mesh_blend, begun.rgb, tracks, predictions, still)
         if self.eyelids is not None and predictions:
             for pred, points in zip(predictions, self.eyelids.refine(begun.rgb, [p.points for p in predictions])):
                 pred.points = points

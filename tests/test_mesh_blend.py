@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.config import PipelineConfig
+from core.config import PipelineConfig, SmoothingConfig
 from core.geometry import Crop
 from core.landmarks import LAYOUT_68, LAYOUT_98, flip_points
 from core.mesh_blend import MESH_BLEND_MODEL, UNBLENDED_POINTS, MeshBlend, mesh_blend_model
@@ -119,18 +119,28 @@ def test_a_graph_without_the_framing_is_refused():
         MeshBlend(ROOT / "weights" / "eyelids.onnx")
 
 
-@pytest.mark.parametrize("config, blends", [
-    (PipelineConfig(model="accurate"), True),
-    (PipelineConfig(model="accurate", points=98), True),
-    (PipelineConfig(model="default"), False),
-    (PipelineConfig(model="small", mesh_blend=True), True),
-    (PipelineConfig(model="accurate", mesh_blend=False), False),
-    (PipelineConfig(model="default", points=98, mesh_blend=True), True),
-    (PipelineConfig(model="default", points=98), False),
+@pytest.mark.parametrize("config, every", [
+    (PipelineConfig(model="accurate"), 1),
+    (PipelineConfig(model="accurate", points=98), 1),
+    (PipelineConfig(model="default", mesh_every=3), 3),            # carried between readings
+    (PipelineConfig(model="default", points=98, mesh_every=3), 3),
+    (PipelineConfig(model="default", mesh_every=5), 5),
+    (PipelineConfig(model="small"), 0),                            # the speed model: never on video
+    (PipelineConfig(model="small", mesh_blend=True), 1),
+    (PipelineConfig(model="default", mesh_blend=True), 1),
+    (PipelineConfig(model="accurate", mesh_blend=False), 0),
+    (PipelineConfig(model="default", mesh_blend=False), 0),
 ])
-def test_which_runs_blend(config, blends):
-    assert config.blends_mesh() is blends
+def test_how_often_a_video_frame_reads_the_mesh(config, every):
+    assert config.mesh_interval() == every
+    assert PipelineConfig(model="default").mesh_interval() > 1      # the default carries it by default
+    assert config.blends_mesh() is (every > 0)
     assert mesh_blend_model(config.points).is_file()
+
+
+def test_a_mesh_interval_below_one_frame_is_refused():
+    with pytest.raises(ValueError, match="mesh_every must be at least 1"):
+        PipelineConfig(mesh_every=0)
 
 
 @pytest.mark.parametrize("config, blends", [
@@ -144,11 +154,12 @@ def test_which_photos_blend(config, blends):
     assert config.blends_mesh(still=True) is blends
 
 
-def test_the_default_blends_photos_not_video_frames(astronaut):
-    """On a photo the default model's points are its network's moved half way to the mesh's reading of
+def test_small_blends_photos_not_video_frames(astronaut):
+    """On a photo the small model's points are its network's moved half way to the mesh's reading of
     the same crop; a video frame of the same picture keeps the network's, and never opens the mesh."""
-    blended = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mirror=False))
-    plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False, mirror=False))
+    blended = LandmarkPipeline(PipelineConfig(model="small", detector_range="full", eyelids=False, mirror=False))
+    plain = LandmarkPipeline(PipelineConfig(model="small", detector_range="full", eyelids=False, mesh_blend=False,
+                                            mirror=False))
     frame = blended.process(astronaut, 0.0).faces[0].raw_points
     assert blended.blend_for(still=False) is None                # a camera run never loads it
     assert np.array_equal(frame, plain.process(astronaut, 0.0).faces[0].raw_points)
@@ -161,20 +172,51 @@ def test_the_default_blends_photos_not_video_frames(astronaut):
     assert nme(photo, pred.points, LAYOUT_68) > 0.002            # the mesh moved them
 
 
-def test_a_mesh_that_will_not_open_leaves_photos_unblended_with_one_warning(astronaut, monkeypatch, tmp_path):
+def test_the_default_reads_the_mesh_every_third_frame_of_a_face_and_carries_it_between(astronaut, monkeypatch):
+    """Seven video frames of one face: the mesh reads it on frames 0, 3 and 6; on the others the
+    points are the network's moved by the last reading's correction, in that frame's own crop."""
+    config = PipelineConfig(detector_range="full", eyelids=False, smoothing=SmoothingConfig(enabled=False), mesh_every=3)
+    pipe = LandmarkPipeline(config)
+    reads = []
+    real = MeshBlend.corrections
+
+    def counted(self, rgb, faces, crops, *args, **kwargs):
+        out = real(self, rgb, faces, crops, *args, **kwargs)
+        reads.append(out[0])
+        return out
+    monkeypatch.setattr(MeshBlend, "corrections", counted)
+    seen = []
+    for k in range(7):
+        begun = pipe.begin(astronaut, k / 30)
+        network, crop = begun.predictions[0].points.copy(), begun.predictions[0].crop
+        answer = pipe.finish(begun).faces[0].raw_points
+        seen.append((len(reads), network, crop, answer))
+    assert [n for n, *_ in seen] == [1, 1, 1, 2, 2, 2, 3]
+    for k, (n, network, crop, answer) in enumerate(seen):
+        expected = MeshBlend.apply(network, crop, reads[n - 1])
+        assert np.allclose(answer, expected, atol=1e-3)
+        if k % 3:                    # carried: the correction of another frame's crop, not re-read
+            assert not np.allclose(answer, network, atol=0.05)
+
+
+def test_a_mesh_that_will_not_open_leaves_faces_unblended_with_one_warning(astronaut, monkeypatch, tmp_path):
     import core.mesh_blend
     import core.pipeline
     damaged = tmp_path / "mesh68.onnx"
     damaged.write_bytes(b"half a graph")
     for module in (core.mesh_blend, core.pipeline):
         monkeypatch.setattr(module, "mesh_blend_model", lambda points=68: damaged)
-    pipe = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False))
     plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False))
-    with pytest.warns(UserWarning, match="photos go unblended.*mesh68.onnx.*not a readable ONNX file") as caught:
-        first = pipe.process(astronaut, still=True).faces[0].raw_points
-        pipe.process(astronaut, still=True)
-    assert len(caught) == 1
-    assert np.array_equal(first, plain.process(astronaut, still=True).faces[0].raw_points)
+    for model in ("default", "small"):         # the mesh opened at the start (carried on video) / on the first photo
+        with pytest.warns(UserWarning, match="unblended by the face mesh.*mesh68.onnx.*not a readable ONNX file") \
+                as caught:
+            pipe = LandmarkPipeline(PipelineConfig(model=model, detector_range="full", eyelids=False))
+            first = pipe.process(astronaut, still=True).faces[0].raw_points
+            pipe.process(astronaut, 0.5)
+            pipe.process(astronaut, still=True)
+        assert len(caught) == 1
+        if model == "default":
+            assert np.array_equal(first, plain.process(astronaut, still=True).faces[0].raw_points)
 
 
 def test_a_mesh_reading_of_another_layout_is_refused():

@@ -56,7 +56,7 @@ class OraclePredictor(LandmarkPredictor):
 
     def to_frame(self, points, scores, crops):
         size = self.config.input_size
-        return [Prediction(crop_to_frame(c, self.shape, size).astype(np.float32), np.ones(68)) for c in crops]
+        return [Prediction(crop_to_frame(c, self.shape, size).astype(np.float32), np.ones(68), c) for c in crops]
 
 
 def test_tracking_skips_the_detector_and_keeps_ids(tiny_weights):
@@ -176,9 +176,9 @@ def test_the_pipeline_counts_blinks_for_the_window_and_headless_alike(tiny_weigh
     from core.headless import run_headless
     from core.sources import open_source
     closed = [20, 21, 22, 50, 51, 52, 53]                        # two closures of 3-4 frames
-    # eyelids=False: the oracle's lids are the truth here; the eyelid network would re-measure
-    # them from the (open-eyed) picture
-    pipe = make_pipeline(tiny_weights, second_pass=False, eyelids=False)
+    # eyelids=False, mesh_blend=False: the oracle's lids are the truth here; the eyelid network and
+    # the face mesh would re-measure them from the (open-eyed) picture
+    pipe = make_pipeline(tiny_weights, second_pass=False, eyelids=False, mesh_blend=False)
     pipe.predictor = BlinkingOracle(pipe.predictor, closed)
     counts = [pipe.process(frame, i / 30).blinks for i, frame in
               enumerate(moving_face_frames(astronaut_rgb(), 70, (480, 360)))]

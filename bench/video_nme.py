@@ -88,14 +88,16 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         configs[every] = config
     names = {e: "never" if e == 0 else "every frame" if e == 1 else f"every {e} frames" for e in args.every}
-    print(f"{args.model} model, {args.points} points; NME against dlib's points, frame by frame (mean ms of the finishing stage a frame)\n")
+    print(f"{args.model} model, {args.points} points; NME against dlib's points, frame by frame "
+          f"(mean ms of the finishing stage a frame)\n")
     print("| video | frames scored | " + " | ".join(names.values()) + " |")
     print("|---|---|" + "---|" * len(names))
     for video in args.videos:
         truth = dlib_faces(video)
         runs = {every: run_ours(video, config) for every, config in configs.items()}
         # the frames where dlib and every variant found exactly one face
-        scored = [i for i, t in enumerate(truth) if t is not None and all(ours[i] is not None for ours, _ in runs.values())]
+        scored = [i for i, t in enumerate(truth)
+                  if t is not None and all(ours[i] is not None for ours, _ in runs.values())]
         cells = []
         for ours, finishing in runs.values():
             error = float(np.mean([nme(ours[i], truth[i], LAYOUT_68) for i in scored])) if scored else float("nan")

@@ -140,12 +140,12 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring on every frame unless told otherwise
 MESH_BLENDED_MODELS = ("accurate",)    # blended with the face mesh's reading on every frame unless told otherwise
-# On video the default reads the mesh every `PipelineConfig.mesh_every` frames of a face and carries
-# the correction between (round 28); small, the speed model, does not.
-MESH_CARRIED_MODELS = ("default",)
 # ... and both, every model on still photos, where a second network run and the mesh's ~2-3 ms a face
 # are nothing beside the photo's face search, and they take a seventh off the default's and small's
 # error (weights/MODEL_CARD.md, round 27).
+# On video the default reads the mesh every `PipelineConfig.mesh_every` frames of a face and carries
+# the correction between (round 28); small, the speed model, does not.
+MESH_CARRIED_MODELS = ("default",)
 ENCODERS = ("mobilenetv2", "face_mesh")
 TRUNK_ACTIVATIONS = ("prelu", "relu")
 
@@ -192,8 +192,8 @@ class PipelineConfig:
     # (`mesh_interval`). True / False: every frame / none.
     mesh_blend: bool | None = None
     # A tracked face's correction by the mesh (where its points move to, in its own crop) changes
-    # slowly from frame to frame: read every 5th frame and carried between, it keeps nearly all of
-    # the blend's gain for a fifth of its cost (python -m bench.video_nme; weights/MODEL_CARD.md,
+    # slowly from frame to frame: read every 5th frame and carried between, it keeps most of the
+    # blend's gain for a fifth of its cost (python -m bench.video_nme; weights/MODEL_CARD.md,
     # round 28). 1: every frame.
     mesh_every: int = 5
     # Model threads (torch / ONNX Runtime / OpenCV): 2, or 1 on a 2-core machine (core/threads.py).

@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="leave the lids as the face network places them (no eyelid network: core/eyelids.py)")
     p.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
                    help="test-time mirroring: each face also run mirrored, the answers averaged (twice the network "
-                        "per face, ~5%% less error; default: on for --model accurate, and on photos for every model)")
+                        "per face, ~5%% less error; default: on for --model accurate, and on photos for every "
+                        "model)")
     p.add_argument("--mesh-blend", action=argparse.BooleanOptionalAction, default=None,
                    help="blend each answer with MediaPipe's face mesh read on the same crop (~6%% less "
                         "error for the accurate model, a tenth less for the others, ~2-3 ms a face; default: on for "

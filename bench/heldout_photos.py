@@ -219,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", default=["default", "small", "accurate"])
     parser.add_argument("--points", nargs="+", type=int, default=[68], choices=(68, 98))
     parser.add_argument("--classics", nargs="*", default=[], help="photo file names reported apart as the classics")
-    parser.add_argument("--app-args", default="", help="more options for main.py, after an = (e.g. --app-args=--no-mirror, or "
+    parser.add_argument("--app-args", default="",
+                        help="more options for main.py, after an = (e.g. --app-args=--no-mirror, or "
                              "--app-args='--no-mirror --no-eyelids')")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as scratch:

@@ -314,9 +314,11 @@ class LandmarkPipeline:
         """The mesh blend a frame gets: the one opened at the start for video frames; for a photo
         of a model that blends photos only, one opened on the first photo (a camera run never loads
         it)."""
-        if self.mesh_blend is None and still and self.config.blends_mesh(still):
+        if not self.config.blends_mesh(still):
+            return None
+        if self.mesh_blend is None and still:
             self.mesh_blend = self._open_mesh()
-        return self.mesh_blend if self.config.blends_mesh(still) else None
+        return self.mesh_blend
 
     def _blend(self, mesh_blend: MeshBlend, rgb: np.ndarray, tracks: list[Track], predictions: list[Prediction],
                still: bool) -> None:

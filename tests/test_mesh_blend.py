@@ -175,7 +175,8 @@ def test_small_blends_photos_not_video_frames(astronaut):
 def test_the_default_reads_the_mesh_every_third_frame_of_a_face_and_carries_it_between(astronaut, monkeypatch):
     """Seven video frames of one face: the mesh reads it on frames 0, 3 and 6; on the others the
     points are the network's moved by the last reading's correction, in that frame's own crop."""
-    config = PipelineConfig(detector_range="full", eyelids=False, smoothing=SmoothingConfig(enabled=False), mesh_every=3)
+    config = PipelineConfig(detector_range="full", eyelids=False, smoothing=SmoothingConfig(enabled=False),
+                            mesh_every=3)
     pipe = LandmarkPipeline(config)
     reads = []
     real = MeshBlend.corrections

@@ -9,9 +9,10 @@ The mesh network is the mediapipe wheel's face_landmark.tflite, rebuilt in PyTor
 (the manifest's train split, the crop framed from its labels at `scale` x their extent, as
 core/mesh_blend.py frames it from the face network's crop) it gives 468 vertices; each of the
 manifest's points (dlib's 68, or the 98 WFLW points) is then a ridge regression on the x and y of
-the `neighbours` vertices nearest that point on the mean face, plus a constant, in crop pixels. Each face is fitted on its exact crop and on
-`--views` crops moved by FRAMING_JITTER (seeded): in the app the crop comes from the last frame's
-points, and a map fitted on exact crops alone fails on a crop moved a little. A closed form and
+the `neighbours` vertices nearest that point on the mean face, plus a constant, in crop pixels.
+Each face is fitted on its exact crop and on `--views` crops moved by FRAMING_JITTER (seeded): in
+the app the crop comes from the last frame's points, and a map fitted on exact crops alone fails
+on a crop moved a little. A closed form and
 fixed seeds: the same data gives the same file.
 
 The framing scale and the regression's settings are chosen by cross-validation over the
@@ -178,8 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cv-scales", type=float, nargs="*", metavar="SCALE",
                         help="print the cross-validation table over these scales and settings; fit nothing")
     parser.add_argument("--export", type=Path, nargs="?", const=True, metavar="ONNX",
-                        help=f"fit on all training people and write the mesh network + map "
-                             f"(default {mesh_blend_model(68)} or {mesh_blend_model(98).name}, by the manifest's points)")
+                        help=f"fit on all training people and write the mesh network + map (default "
+                             f"{mesh_blend_model(68)} or {mesh_blend_model(98).name}, by the manifest's points)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

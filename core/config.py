@@ -139,13 +139,16 @@ RUNTIMES = ("auto", "torch", "torchscript", "onnxruntime", "onnxruntime-int8", "
 # 128 channels, the distillation teacher; weights/MODEL_CARD.md).
 MODEL_SIZES = ("default", "small", "accurate")
 MIRRORED_MODELS = ("accurate",)        # run with test-time mirroring on every frame unless told otherwise
-MESH_BLENDED_MODELS = ("accurate",)    # blended with the face mesh's reading on every frame unless told otherwise
-# ... and both, every model on still photos, where a second network run and the mesh's ~2-3 ms a face
-# are nothing beside the photo's face search, and they take a seventh off the default's and small's
-# error (weights/MODEL_CARD.md, round 27).
-# On video the default reads the mesh every `PipelineConfig.mesh_every` frames of a face and carries
-# the correction between (round 28); small, the speed model, does not.
-MESH_CARRIED_MODELS = ("default",)
+# How often each model's faces are read by the face mesh on video (core/mesh_blend.py), unless told
+# otherwise: the accurate model on every frame; the default on every 5th frame of a face, small on
+# every 30th, the correction carried between (weights/MODEL_CARD.md, rounds 28 and 29: the default
+# keeps most of the every-frame gain for a fifth of its cost; small, the speed model, reads it once a
+# second at 30 fps, as often as its speed target allows: 69% of the gain on a steady clip, 15% on a
+# moving one).
+# Every model reads it on still photos, where the mesh's ~2-3 ms a face (and a mirrored second
+# network run) are nothing beside the photo's face search and take a seventh off the default's and
+# small's error (round 27).
+MESH_EVERY_ON_VIDEO = {"default": 5, "small": 30, "accurate": 1}
 ENCODERS = ("mobilenetv2", "face_mesh")
 TRUNK_ACTIVATIONS = ("prelu", "relu")
 
@@ -187,15 +190,14 @@ class PipelineConfig:
     # A second opinion (core/mesh_blend.py): MediaPipe's face mesh on the same crop, read as the 68
     # or 98 points through a fitted map, averaged with the network's answer: ~6% less error for the
     # accurate model, ~10% for the others (weights/MODEL_CARD.md, rounds 22 and 27), ~2-3 ms a face.
-    # None: the model's own choice: MESH_BLENDED_MODELS on every frame, any model on still photos
-    # (where speed is not at stake), MESH_CARRIED_MODELS every `mesh_every` frames of a tracked face
-    # (`mesh_interval`). True / False: every frame / none.
+    # None: the model's own choice: on video every MESH_EVERY_ON_VIDEO[model] frames of a tracked
+    # face, every still photo (`mesh_interval`). True / False: every frame / none.
     mesh_blend: bool | None = None
     # A tracked face's correction by the mesh (where its points move to, in its own crop) changes
-    # slowly from frame to frame: read every 5th frame and carried between, it keeps most of the
-    # blend's gain for a fifth of its cost (python -m bench.video_nme; weights/MODEL_CARD.md,
-    # round 28). 1: every frame.
-    mesh_every: int = 5
+    # slowly from frame to frame: read every Nth frame and carried between, it keeps most of the
+    # blend's gain for a fraction of its cost (python -m bench.video_nme; weights/MODEL_CARD.md,
+    # rounds 28 and 29). None: the model's own N (MESH_EVERY_ON_VIDEO); 1: every frame.
+    mesh_every: int | None = None
     # Model threads (torch / ONNX Runtime / OpenCV): 2, or 1 on a 2-core machine (core/threads.py).
     num_threads: int = field(default_factory=default_model_threads)
     # ONNX Runtime's idle model threads busy-wait for the next call (core/runtimes.py). Fastest for
@@ -227,7 +229,7 @@ class PipelineConfig:
             raise ValueError(f"search_lag must be 0 or more frames, got {self.search_lag}")
         if self.max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {self.max_faces}")
-        if self.mesh_every < 1:
+        if self.mesh_every is not None and self.mesh_every < 1:
             raise ValueError(f"mesh_every must be at least 1 frame, got {self.mesh_every}")
         if self.model not in MODEL_SIZES:
             raise ValueError(f"model must be one of {', '.join(MODEL_SIZES)}, got {self.model!r}")
@@ -243,9 +245,9 @@ class PipelineConfig:
         tracked face (the correction carried between), 0 never; `still`: the frame is a photo."""
         if self.mesh_blend is not None:
             return 1 if self.mesh_blend else 0
-        if still or self.model in MESH_BLENDED_MODELS:
+        if still:
             return 1
-        return self.mesh_every if self.model in MESH_CARRIED_MODELS else 0
+        return self.mesh_every if self.mesh_every is not None else MESH_EVERY_ON_VIDEO.get(self.model, 0)
 
     def blends_mesh(self, still: bool = False) -> bool:
         """Whether a frame's faces are blended with the mesh's reading; `still`: the frame is a photo."""

@@ -116,13 +116,11 @@ class LandmarkPipeline:
             self.photo_predictor = LandmarkPredictor(model_config, mirrored)
         self.eyelids = eyelid_refiner(config)
         # The mesh on every frame is part of what the model was asked for (accurate, --mesh-blend):
-        # a file that will not open is the run's error. Carried between frames (the default) or on
-        # photos only (small), it is the model's own extra: without it those faces go unblended,
-        # with one warning; for photos only it is opened on the first photo (`blend_for`).
-        self._mesh_failed = False
-        every = config.mesh_interval()
-        self.mesh_blend: MeshBlend | None = MeshBlend(points=config.points) if every == 1 else \
-            self._open_mesh() if every > 1 else None
+        # a file that will not open is the run's error. Carried between frames (the default, small)
+        # and on photos, it is the model's own extra: without it those faces go unblended, with one
+        # warning.
+        self.mesh_blend: MeshBlend | None = MeshBlend(points=config.points) if config.mesh_interval() == 1 else \
+            self._open_mesh() if config.blends_mesh(still=True) else None
         self.layout: Layout = layout_for(config.points)
         self._detectors: dict[str, BlazeFaceDetector] = {}
         if detector is not None:
@@ -300,25 +298,16 @@ class LandmarkPipeline:
 
     def _open_mesh(self) -> MeshBlend | None:
         """The mesh for a blend the model chose itself, or None (and one warning) if it will not open."""
-        if self._mesh_failed:
-            return None
         try:
             return MeshBlend(points=self.config.points)
         except MobileFANError as exc:   # the file missing or damaged (WeightsError), no ONNX Runtime
-            self._mesh_failed = True
             warnings.warn(f"faces go unblended by the face mesh: {mesh_blend_model(self.config.points)} "
                           f"would not open ({exc})")
             return None
 
     def blend_for(self, still: bool) -> MeshBlend | None:
-        """The mesh blend a frame gets: the one opened at the start for video frames; for a photo
-        of a model that blends photos only, one opened on the first photo (a camera run never loads
-        it)."""
-        if not self.config.blends_mesh(still):
-            return None
-        if self.mesh_blend is None and still:
-            self.mesh_blend = self._open_mesh()
-        return self.mesh_blend
+        """The mesh blend a video frame (or with `still`, a photo) gets, if any."""
+        return self.mesh_blend if self.config.blends_mesh(still) else None
 
     def _blend(self, mesh_blend: MeshBlend, rgb: np.ndarray, tracks: list[Track], predictions: list[Prediction],
                still: bool) -> None:

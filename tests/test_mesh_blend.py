@@ -125,7 +125,9 @@ def test_a_graph_without_the_framing_is_refused():
     (PipelineConfig(model="default", mesh_every=3), 3),            # carried between readings
     (PipelineConfig(model="default", points=98, mesh_every=3), 3),
     (PipelineConfig(model="default", mesh_every=5), 5),
-    (PipelineConfig(model="small"), 0),                            # the speed model: never on video
+    (PipelineConfig(model="small"), 30),                           # the speed model: once a second at 30 fps
+    (PipelineConfig(model="small", mesh_every=4), 4),
+    (PipelineConfig(model="accurate", mesh_every=4), 4),           # asked for: carried, not every frame
     (PipelineConfig(model="small", mesh_blend=True), 1),
     (PipelineConfig(model="default", mesh_blend=True), 1),
     (PipelineConfig(model="accurate", mesh_blend=False), 0),
@@ -134,6 +136,7 @@ def test_a_graph_without_the_framing_is_refused():
 def test_how_often_a_video_frame_reads_the_mesh(config, every):
     assert config.mesh_interval() == every
     assert PipelineConfig(model="default").mesh_interval() > 1      # the default carries it by default
+    assert PipelineConfig(model="small").mesh_interval() > PipelineConfig(model="default").mesh_interval()
     assert config.blends_mesh() is (every > 0)
     assert mesh_blend_model(config.points).is_file()
 
@@ -154,22 +157,32 @@ def test_which_photos_blend(config, blends):
     assert config.blends_mesh(still=True) is blends
 
 
-def test_small_blends_photos_not_video_frames(astronaut):
+def test_small_blends_photos_and_reads_the_mesh_on_the_first_of_every_30_video_frames(astronaut, monkeypatch):
     """On a photo the small model's points are its network's moved half way to the mesh's reading of
-    the same crop; a video frame of the same picture keeps the network's, and never opens the mesh."""
+    the same crop. On video the mesh reads a tracked face on its first frame and every 30th after."""
     blended = LandmarkPipeline(PipelineConfig(model="small", detector_range="full", eyelids=False, mirror=False))
     plain = LandmarkPipeline(PipelineConfig(model="small", detector_range="full", eyelids=False, mesh_blend=False,
                                             mirror=False))
-    frame = blended.process(astronaut, 0.0).faces[0].raw_points
-    assert blended.blend_for(still=False) is None                # a camera run never loads it
-    assert np.array_equal(frame, plain.process(astronaut, 0.0).faces[0].raw_points)
-
     begun = plain.begin(astronaut, 0.0, still=True)                # the network, its second pass included
     pred = begun.predictions[0]
     (mesh,) = MeshBlend().read(astronaut, [pred.crop], plain.model_config.landmark_scale)
     photo = blended.process(astronaut, 0.0, still=True).faces[0].raw_points
     assert np.allclose(photo, (pred.points + mesh) / 2, atol=1e-3)
     assert nme(photo, pred.points, LAYOUT_68) > 0.002            # the mesh moved them
+
+    reads = []
+    real = MeshBlend.corrections
+
+    def counted(self, *args, **kwargs):
+        reads.append(len(reads))
+        return real(self, *args, **kwargs)
+    monkeypatch.setattr(MeshBlend, "corrections", counted)
+    video = LandmarkPipeline(PipelineConfig(model="small", detector_range="full", eyelids=False))
+    counts = []                                                    # readings so far, after each frame
+    for k in range(62):
+        assert video.process(astronaut, k / 30).faces
+        counts.append(len(reads))
+    assert counts[0] == 1 and counts[29] == 1 and counts[30] == 2 and counts[59] == 2 and counts[60] == 3
 
 
 def test_the_default_reads_the_mesh_every_third_frame_of_a_face_and_carries_it_between(astronaut, monkeypatch):
@@ -207,8 +220,7 @@ def test_a_mesh_that_will_not_open_leaves_faces_unblended_with_one_warning(astro
     damaged.write_bytes(b"half a graph")
     for module in (core.mesh_blend, core.pipeline):
         monkeypatch.setattr(module, "mesh_blend_model", lambda points=68: damaged)
-    plain = LandmarkPipeline(PipelineConfig(detector_range="full", eyelids=False, mesh_blend=False))
-    for model in ("default", "small"):         # the mesh opened at the start (carried on video) / on the first photo
+    for model in ("default", "small"):         # the mesh opened at the start (carried on video)
         with pytest.warns(UserWarning, match="unblended by the face mesh.*mesh68.onnx.*not a readable ONNX file") \
                 as caught:
             pipe = LandmarkPipeline(PipelineConfig(model=model, detector_range="full", eyelids=False))
@@ -216,8 +228,8 @@ def test_a_mesh_that_will_not_open_leaves_faces_unblended_with_one_warning(astro
             pipe.process(astronaut, 0.5)
             pipe.process(astronaut, still=True)
         assert len(caught) == 1
-        if model == "default":
-            assert np.array_equal(first, plain.process(astronaut, still=True).faces[0].raw_points)
+        plain = LandmarkPipeline(PipelineConfig(model=model, detector_range="full", eyelids=False, mesh_blend=False))
+        assert np.array_equal(first, plain.process(astronaut, still=True).faces[0].raw_points)
 
 
 def test_a_mesh_reading_of_another_layout_is_refused():

@@ -11,11 +11,17 @@ def test_each_variant_reads_the_mesh_as_often_as_it_says(every):
     assert not config.smoothing.enabled              # each frame's own points
 
 
-def test_a_model_that_does_not_carry_the_mesh_is_refused_an_interval(tmp_path, capsys):
+@pytest.mark.parametrize("model", ["small", "accurate"])
+@pytest.mark.parametrize("every", [0, 1, 30])
+def test_every_model_can_be_asked_any_interval(model, every):
+    assert config_for(model, every).mesh_interval() == every
+
+
+def test_a_negative_interval_is_refused(tmp_path, capsys):
     video = tmp_path / "clip.mp4"
     video.write_bytes(b"")
-    assert main(["--videos", str(video), "--model", "small", "--every", "5"]) == 2
-    assert "does not carry the mesh" in capsys.readouterr().err
+    assert main(["--videos", str(video), "--every", "-5"]) == 2
+    assert "--every takes 0" in capsys.readouterr().err
 
 
 def test_a_missing_video_is_refused_by_name(tmp_path, capsys):

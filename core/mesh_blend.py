@@ -7,10 +7,11 @@ our training faces (training/mesh_map.py): each point from the mesh vertices
 nearest it, by ridge regression. Its errors and the face network's are
 partly independent, so the average of the two is more accurate than either
 (weights/MODEL_CARD.md, rounds 22 and 27), for about a fifth of the accurate
-network's time again. On video it would help the default and small models
-more, but there it costs more than their own network and holds each frame
-back, so on video it is on for the accurate model only; on photos, where
-speed is not at stake, for every model (PipelineConfig.blends_mesh).
+network's time again. For the default and small models a reading costs more
+than their own network, so on video they read it only every 5th / 30th frame
+of a face and carry its correction between (`corrections`, `apply`; rounds 28
+and 29); the accurate model reads it on every frame, and every model on
+photos, where speed is not at stake (PipelineConfig.mesh_interval).
 
 The mesh runs on the face network's own crop (the same centre and angle,
 widened to the scale the map was fitted on), so both networks are framed
@@ -43,7 +44,6 @@ def mesh_blend_model(points: int = 68) -> Path:
     return WEIGHTS_DIR / f"mesh{points}.onnx"
 
 
-MESH_BLEND_MODEL = mesh_blend_model(68)
 # Points the plain mesh has nothing of: WFLW's pupils are the refined mesh's iris centres, which the
 # wheel's face_landmark network does not give, so its reading of them is a guess from the eyelids
 # (the 98-point accurate model's pupils 7% worse blended; weights/MODEL_CARD.md, round 27). They keep

@@ -48,7 +48,7 @@ class Track:
     pose: HeadPose | None = None              # last head pose: the next solve starts from it
     framed_by_landmarks: bool = False         # the crop came from landmarks (else from the detector)
     # The face mesh's last correction of this face (core/mesh_blend.py, in its crop's units) and the
-    # frames since it was read: carried to the frames between readings (PipelineConfig.mesh_every).
+    # frames since it was read: carried to the frames between readings (PipelineConfig.mesh_interval).
     mesh_correction: np.ndarray | None = None
     frames_since_mesh: int = 0
 

@@ -13,7 +13,7 @@ import pytest
 from core.config import PipelineConfig, SmoothingConfig
 from core.geometry import Crop
 from core.landmarks import LAYOUT_68, LAYOUT_98, flip_points
-from core.mesh_blend import MESH_BLEND_MODEL, UNBLENDED_POINTS, MeshBlend, mesh_blend_model
+from core.mesh_blend import UNBLENDED_POINTS, MeshBlend, mesh_blend_model
 from core.metrics import nme
 from core.pipeline import LandmarkPipeline
 from core.weights import WeightsError
@@ -234,7 +234,7 @@ def test_a_mesh_that_will_not_open_leaves_faces_unblended_with_one_warning(astro
 
 def test_a_mesh_reading_of_another_layout_is_refused():
     with pytest.raises(WeightsError, match="reads the mesh as 68 points, not 98"):
-        MeshBlend(MESH_BLEND_MODEL, points=98)
+        MeshBlend(mesh_blend_model(68), points=98)
 
 
 def test_the_shipped_98_point_mesh_reads_a_real_face_as_the_98_point_network_does(astronaut):
